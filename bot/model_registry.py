@@ -1,0 +1,15 @@
+"""Imports every module that defines models, so Base.metadata is complete (Alembic, tests).
+
+Each domain adds its models module here, one line each.
+"""
+
+import importlib
+
+MODEL_MODULES = [
+    "bot.models",
+]
+
+
+def load_all_models() -> None:
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
