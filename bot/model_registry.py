@@ -7,6 +7,7 @@ import importlib
 
 MODEL_MODULES = [
     "bot.models",
+    "content.models",
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, UTCDateTime
@@ -21,7 +21,7 @@ class InboxEvent(Base):
     app: Mapped[str] = mapped_column(String(64))
     # e.g. "event:change_external_contact" or "msg:text"
     kind: Mapped[str] = mapped_column(String(96))
-    dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     payload: Mapped[str] = mapped_column(Text)  # the decrypted XML, verbatim
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
@@ -32,3 +32,16 @@ class InboxEvent(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (Index("ix_inbox_event_status_available", "status", "available_at"),)
+
+
+class HandledEvent(Base):
+    """The exactly-once ledger: written in the same transaction as a handler's database effects."""
+
+    __tablename__ = "handled_event"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    inbox_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    handler: Mapped[str] = mapped_column(String(128))
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("inbox_id", "handler", name="uq_handled_event_inbox_handler"),)

@@ -1,0 +1,48 @@
+"""Flask application factory: thin web layer over the runtime."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from bot.config import Settings, load_settings
+from bot.runtime import Runtime, build_runtime
+from bot.wecom.callback import CallbackCodec
+
+# Blueprints other packages contribute: "module:attribute" of a flask.Blueprint.
+BLUEPRINTS = [
+    "bot.web.callback:bp",
+]
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
+    if runtime is None:
+        runtime = build_runtime(settings or load_settings())
+    settings = runtime.settings
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.app.secret_key,
+        MAX_CONTENT_LENGTH=settings.server.max_body_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=not settings.server.development,
+        JSON_AS_ASCII=False,
+    )
+    app.extensions["advisor_bot"] = runtime
+    app.extensions["advisor_bot_codecs"] = {
+        name: CallbackCodec(name, app_cfg.token, app_cfg.encoding_aes_key, settings.wecom.corp_id)
+        for name, app_cfg in settings.callback_apps().items()
+    }
+    import importlib
+
+    for target in BLUEPRINTS:
+        module, attr = target.split(":")
+        app.register_blueprint(getattr(importlib.import_module(module), attr))
+
+    @app.get("/healthz")
+    def healthz():
+        return {"ok": True}
+
+    logging.getLogger(__name__).debug("app created with %d callback apps", len(app.extensions["advisor_bot_codecs"]))
+    return app

@@ -1,0 +1,109 @@
+"""The durable inbox: callbacks are written here before WeCom gets its 200, and workers drain it.
+
+Claiming uses a lease (status=processing, lease_until): a worker killed mid-event leaves the row to be
+claimed again once the lease runs out, so nothing is lost; handlers are idempotent (see dispatcher).
+On PostgreSQL, FOR UPDATE SKIP LOCKED keeps concurrent workers off each other's rows.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.clock import Clock
+from bot.models import DEAD, DONE, PENDING, PROCESSING, InboxEvent
+
+_TABLE = InboxEvent.__table__
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    id: int
+    app: str
+    kind: str
+    payload: str
+    received_at: datetime
+    attempts: int
+
+
+class InboxStore:
+    def __init__(self, engine: Engine, clock: Clock, *, lease_seconds: float = 60.0, max_attempts: int = 6,
+                 backoff_base_seconds: float = 2.0, backoff_max_seconds: float = 600.0):
+        self._engine = engine
+        self._clock = clock
+        self._lease = timedelta(seconds=lease_seconds)
+        self._max_attempts = max_attempts
+        self._backoff_base = backoff_base_seconds
+        self._backoff_max = backoff_max_seconds
+        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+
+    # -- intake -----------------------------------------------------------------------------
+    def add(self, app: str, kind: str, dedupe_key: str, payload: str) -> bool:
+        """Store one callback durably. Returns False when it was already stored (a WeCom retry)."""
+        now = self._clock.now()
+        stmt = self._insert(_TABLE).values(
+            app=app, kind=kind, dedupe_key=dedupe_key, payload=payload, received_at=now,
+            status=PENDING, attempts=0, available_at=now,
+        ).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        with self._engine.begin() as conn:
+            return conn.execute(stmt).rowcount == 1
+
+    # -- processing -------------------------------------------------------------------------
+    def claim(self, limit: int) -> list[InboxRow]:
+        now = self._clock.now()
+        due = or_(and_(_TABLE.c.status == PENDING, _TABLE.c.available_at <= now),
+                  and_(_TABLE.c.status == PROCESSING, _TABLE.c.lease_until < now))
+        ids = select(_TABLE.c.id).where(due).order_by(_TABLE.c.id).limit(limit).with_for_update(skip_locked=True)
+        stmt = (update(_TABLE).where(_TABLE.c.id.in_(ids.scalar_subquery()))
+                .values(status=PROCESSING, lease_until=now + self._lease, attempts=_TABLE.c.attempts + 1)
+                .returning(_TABLE.c.id, _TABLE.c.app, _TABLE.c.kind, _TABLE.c.payload, _TABLE.c.received_at,
+                           _TABLE.c.attempts))
+        with self._engine.begin() as conn:
+            rows = conn.execute(stmt).all()
+        return sorted((InboxRow(*row) for row in rows), key=lambda r: r.id)
+
+    def complete(self, row_id: int) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(update(_TABLE).where(_TABLE.c.id == row_id)
+                         .values(status=DONE, lease_until=None, finished_at=self._clock.now(), last_error=None))
+
+    def fail(self, row: InboxRow, error: str) -> str:
+        """Record a failure; schedule a retry with jittered exponential backoff, or dead-letter it."""
+        now = self._clock.now()
+        if row.attempts >= self._max_attempts:
+            values = {"status": DEAD, "lease_until": None, "finished_at": now}
+        else:
+            delay = min(self._backoff_max, self._backoff_base * 2 ** (row.attempts - 1)) * (0.5 + random.random() / 2)
+            values = {"status": PENDING, "lease_until": None, "available_at": now + timedelta(seconds=delay)}
+        with self._engine.begin() as conn:
+            conn.execute(update(_TABLE).where(_TABLE.c.id == row.id).values(last_error=error[:2000], **values))
+        return values["status"]
+
+    # -- operations -------------------------------------------------------------------------
+    def list(self, *, failed: bool = False, status: str | None = None, limit: int = 100) -> list[dict]:
+        query = select(_TABLE.c.id, _TABLE.c.app, _TABLE.c.kind, _TABLE.c.status, _TABLE.c.attempts,
+                       _TABLE.c.received_at, _TABLE.c.last_error).order_by(_TABLE.c.id.desc()).limit(limit)
+        if failed:
+            query = query.where(or_(_TABLE.c.status == DEAD,
+                                    and_(_TABLE.c.status == PENDING, _TABLE.c.last_error.is_not(None))))
+        elif status:
+            query = query.where(_TABLE.c.status == status)
+        with self._engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def replay(self, row_id: int) -> bool:
+        """Put a dead (or finished) event back in the queue with a fresh attempt budget."""
+        with self._engine.begin() as conn:
+            result = conn.execute(update(_TABLE).where(_TABLE.c.id == row_id)
+                                  .values(status=PENDING, attempts=0, available_at=self._clock.now(),
+                                          lease_until=None, finished_at=None))
+        return result.rowcount == 1
+
+    def counts(self) -> dict[str, int]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(_TABLE.c.status, func.count()).group_by(_TABLE.c.status)).all()
+        return {status: n for status, n in rows}
