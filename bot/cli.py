@@ -49,7 +49,8 @@ def _setup_logging(level: str) -> None:
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None) -> None:
     """企业微信私域投顾助手 — WeCom advisor bot for brokerage long-tail clients."""
-    ctx.obj = CliState(config_path)
+    if not isinstance(ctx.obj, CliState):  # tests may hand in a prepared state
+        ctx.obj = CliState(config_path)
 
 
 @main.command("serve")
