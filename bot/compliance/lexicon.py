@@ -1,0 +1,373 @@
+"""The compliance lexicon: versioned rules (TOML) and negation-aware matching over outbound text.
+
+    lexicon = Lexicon.default()                      # the shipped bot/compliance/rules/lexicon.toml
+    result = lexicon.check("这款理财保本保收益")
+    result.allowed                                   # False
+    result.hits[0]                                   # Hit(rule="guarantee.principal", category=..., span=(5, 7), ...)
+
+Matching is regex over the raw text, so spans are [start, end) character offsets into what was
+given. A match is discarded when it lies inside an exempt phrase, when a required co-occurring group
+(e.g. a stock code for a buy/sell term) is missing from its sentence, or when it is negated:
+a negation word among the last ``window`` jieba tokens of its clause (「不保本」), a warning frame
+earlier in the sentence (「凡是承诺保本的…」) or a disavowal later in it (「…都是诈骗」).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_LEXICON_PATH = Path(__file__).resolve().parent / "rules" / "lexicon.toml"
+CATEGORIES = ("guarantee", "insider_manipulation", "account_operation", "stock_tip", "private_payment",
+              "risk_assessment", "absolute_claim")
+
+_SENTENCE_END = re.compile(r"[。！？!?\n]")
+_CLAUSE_END = re.compile(r"[，,；;。！？!?\n：:]")
+_NEGATION_CHARS = frozenset("不没无未非别勿莫")
+
+
+class LexiconError(ValueError):
+    """The lexicon file is missing, not TOML, or a rule is invalid; the message names the rule."""
+
+
+# ------------------------------------------------------------------------------------ file schema
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _compile_all(patterns: list[str]) -> list[str]:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
+    return patterns
+
+
+class PatternGroup(_Strict):
+    name: str = ""
+    terms: list[str] = Field(default_factory=list)
+    regex: list[str] = Field(default_factory=list)
+
+    @field_validator("regex")
+    @classmethod
+    def _valid_regex(cls, value: list[str]) -> list[str]:
+        return _compile_all(value)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> "PatternGroup":
+        if not self.terms and not self.regex:
+            raise ValueError("needs at least one of terms or regex")
+        return self
+
+    def pattern(self) -> re.Pattern[str]:
+        # Longest literal first so 「稳赚不赔」 wins over 「稳赚」 at the same position.
+        literals = [re.escape(t) for t in sorted(set(self.terms), key=len, reverse=True) if t]
+        return re.compile("|".join(literals + [f"(?:{r})" for r in self.regex]))
+
+
+class RuleSpec(PatternGroup):
+    id: str = Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
+    category: str
+    severity: Literal["high", "medium", "low"] = "high"
+    description: str = ""
+    exempt: list[str] = Field(default_factory=list)
+    requires: list[PatternGroup] = Field(default_factory=list)
+    unless: list[PatternGroup] = Field(default_factory=list)  # any of these in the sentence exempts it
+    negatable: bool = True
+    negation_cues: list[str] | None = None  # replaces [negation].cues for this rule
+
+    @field_validator("exempt")
+    @classmethod
+    def _valid_exempt(cls, value: list[str]) -> list[str]:
+        return _compile_all(value)
+
+
+class NegationSpec(_Strict):
+    window: int = Field(8, ge=0, le=50)
+    cues: list[str] = Field(default_factory=list)
+    not_negation: list[str] = Field(default_factory=list)
+    frame_cues: list[str] = Field(default_factory=list)
+    post_cues: list[str] = Field(default_factory=list)
+
+
+class LexiconSpec(_Strict):
+    version: str = Field(min_length=1)
+    negation: NegationSpec = NegationSpec()
+    rule: list[RuleSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> "LexiconSpec":
+        seen: set[str] = set()
+        for rule in self.rule:
+            if rule.id in seen:
+                raise ValueError(f"duplicate rule id {rule.id}")
+            seen.add(rule.id)
+        return self
+
+
+# ------------------------------------------------------------------------------------ results
+@dataclass(frozen=True, slots=True)
+class Hit:
+    rule: str
+    category: str
+    severity: str
+    span: tuple[int, int]  # [start, end) character offsets; for co-occurrence rules, both parts
+    text: str
+
+    def to_dict(self) -> dict:
+        return {"rule": self.rule, "category": self.category, "severity": self.severity,
+                "span": list(self.span), "text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    allowed: bool
+    hits: tuple[Hit, ...] = ()
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(h.category for h in self.hits))
+
+
+# ------------------------------------------------------------------------------------ matching
+@lru_cache(maxsize=1)
+def _tokenizer():
+    import jieba  # imported lazily: `check` on clean text never needs it
+
+    jieba_logger = logging.getLogger("jieba")
+    level = jieba_logger.level
+    jieba_logger.setLevel(logging.WARNING)
+    try:
+        tokenizer = jieba.Tokenizer()
+        tokenizer.initialize()
+    finally:
+        jieba_logger.setLevel(level)
+    return tokenizer
+
+
+@lru_cache(maxsize=4096)
+def _tokens(text: str) -> tuple[str, ...]:
+    return tuple(t for t in _tokenizer().lcut(text) if t.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    spec: RuleSpec
+    pattern: re.Pattern[str]
+    exempt: tuple[re.Pattern[str], ...]
+    requires: tuple[re.Pattern[str], ...]
+    unless: tuple[re.Pattern[str], ...]
+    cues: frozenset[str]
+
+
+class Lexicon:
+    """Compiled rules. Immutable and thread-safe; build once and share."""
+
+    def __init__(self, spec: LexiconSpec, source: str = "<memory>"):
+        self.spec = spec
+        self.version = spec.version
+        self.source = source
+        neg = spec.negation
+        self._window = neg.window
+        self._cues = frozenset(neg.cues)
+        self._not_negation = frozenset(neg.not_negation)
+        self._frame = tuple(neg.frame_cues)
+        self._post = tuple(neg.post_cues)
+        self._rules = tuple(
+            _Rule(spec=r, pattern=r.pattern(), exempt=tuple(re.compile(e) for e in r.exempt),
+                  requires=tuple(g.pattern() for g in r.requires),
+                  unless=tuple(g.pattern() for g in r.unless),
+                  cues=frozenset(r.negation_cues) if r.negation_cues is not None else self._cues)
+            for r in spec.rule
+        )
+
+    # -- construction
+    @classmethod
+    def load(cls, path: str | Path) -> "Lexicon":
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise LexiconError(f"lexicon file not found: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise LexiconError(f"lexicon file {path} is not valid TOML: {exc}") from None
+        return cls.from_dict(data, source=str(path))
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "<memory>") -> "Lexicon":
+        try:
+            spec = LexiconSpec.model_validate(data)
+        except ValidationError as exc:
+            raise LexiconError(_describe(exc, data, source)) from None
+        return cls(spec, source)
+
+    @classmethod
+    def default(cls) -> "Lexicon":
+        return _default_lexicon()
+
+    @property
+    def rules(self) -> tuple[RuleSpec, ...]:
+        return tuple(r.spec for r in self._rules)
+
+    # -- checking
+    def check(self, text: str) -> CheckResult:
+        hits: list[Hit] = []
+        for rule in self._rules:
+            for match in rule.pattern.finditer(text):
+                start, end = match.span()
+                if start == end or self._exempted(rule, text, start, end):
+                    continue
+                sentence = _bounds(text, start, end, _SENTENCE_END)
+                extra = self._required(rule, text, sentence, start)
+                if extra is None or any(p.search(text, *sentence) for p in rule.unless):
+                    continue
+                if rule.spec.negatable and self._negated(rule, text, start, end, sentence):
+                    continue
+                lo, hi = min([start] + [s for s, _ in extra]), max([end] + [e for _, e in extra])
+                hits.append(Hit(rule.spec.id, rule.spec.category, rule.spec.severity, (lo, hi), text[lo:hi]))
+        hits.sort(key=lambda h: (h.span, h.rule))
+        return CheckResult(allowed=not hits, hits=tuple(hits))
+
+    def _exempted(self, rule: _Rule, text: str, start: int, end: int) -> bool:
+        for pattern in rule.exempt:
+            lo = max(0, start - 20)
+            for m in pattern.finditer(text, lo, min(len(text), end + 20)):
+                if m.start() < end and start < m.end():
+                    return True
+        return False
+
+    @staticmethod
+    def _required(rule: _Rule, text: str, sentence: tuple[int, int], at: int) -> list[tuple[int, int]] | None:
+        """Spans of the required co-occurring matches nearest to `at`, or None if one is missing."""
+        found = []
+        for pattern in rule.requires:
+            spans = [m.span() for m in pattern.finditer(text, *sentence) if m.end() > m.start()]
+            if not spans:
+                return None
+            found.append(min(spans, key=lambda sp: abs(sp[0] - at)))
+        return found
+
+    def _negated(self, rule: _Rule, text: str, start: int, end: int, sentence: tuple[int, int]) -> bool:
+        before = text[sentence[0]:start]
+        if any(cue in before for cue in self._frame):
+            return True
+        after = text[end:sentence[1]]
+        if any(cue in after for cue in self._post):
+            return True
+        clause_start = _bounds(text, start, end, _CLAUSE_END)[0]
+        prefix = text[clause_start:start]
+        if not prefix or self._window == 0:
+            return False
+        for token in _tokens(prefix)[-self._window:]:
+            if token in rule.cues:
+                return True
+            if rule.cues is self._cues and token not in self._not_negation:
+                head = token[1:] if token[0] in "并也都还" and len(token) > 1 else token
+                if head[0] in _NEGATION_CHARS:
+                    return True
+        return False
+
+
+def _bounds(text: str, start: int, end: int, ends: re.Pattern[str]) -> tuple[int, int]:
+    """The [lo, hi) of the sentence or clause around text[start:end]."""
+    lo = 0
+    for m in ends.finditer(text, 0, start):
+        lo = m.end()
+    m = ends.search(text, end)
+    return lo, (m.start() if m else len(text))
+
+
+@lru_cache(maxsize=1)
+def _default_lexicon() -> Lexicon:
+    return Lexicon.load(DEFAULT_LEXICON_PATH)
+
+
+def _describe(exc: ValidationError, data: dict, source: str) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = list(err["loc"])
+        where = ".".join(str(p) for p in loc)
+        if len(loc) >= 2 and loc[0] == "rule" and isinstance(loc[1], int):
+            rules = data.get("rule") or []
+            rule_id = rules[loc[1]].get("id", "?") if loc[1] < len(rules) and isinstance(rules[loc[1]], dict) else "?"
+            where = f"rule {rule_id} ({where})"
+        lines.append(f"{source}: {where}: {err['msg']}")
+    return "; ".join(lines)
+
+
+# ------------------------------------------------------------------------------------ evaluation
+HELDOUT_PERCENT = 30
+
+
+def labelled_split(text: str) -> str:
+    """'heldout' for a stable ~30% of sentences (by SHA-1 of the text), else 'tune'."""
+    import hashlib
+
+    digest = int(hashlib.sha1(text.encode("utf-8")).hexdigest(), 16)
+    return "heldout" if digest % 100 < HELDOUT_PERCENT else "tune"
+
+
+def load_labelled(path: str | Path, split: str = "all") -> list[dict]:
+    """Rows {"text", "violation", "category"} from a JSONL file; split is all, tune or heldout."""
+    import json
+
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            if not isinstance(row.get("text"), str) or not isinstance(row.get("violation"), bool):
+                raise ValueError(f"{path}:{number}: needs text (string) and violation (true/false)")
+            if split == "all" or labelled_split(row["text"]) == split:
+                rows.append(row)
+    return rows
+
+
+def _scores(tp: int, fp: int, fn: int) -> dict:
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
+            "tp": tp, "fp": fp, "fn": fn}
+
+
+def evaluate(lexicon: Lexicon, rows: list[dict]) -> dict:
+    """Precision/recall/F1 overall (blocked vs. labelled violation) and per category.
+
+    Per category c: a true positive is a sentence labelled c on which a rule of category c fired;
+    a false positive is a compliant sentence on which a rule of category c fired; a false negative
+    is a sentence labelled c that no rule of category c caught. A violation caught only under
+    another category counts as blocked overall but as a miss for its own category.
+    """
+    overall = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
+    per = {c: {"tp": 0, "fp": 0, "fn": 0} for c in CATEGORIES}
+    errors = []
+    for row in rows:
+        result = lexicon.check(row["text"])
+        gold, predicted, cats = row["violation"], not result.allowed, set(result.categories)
+        key = ("tp" if predicted else "fn") if gold else ("fp" if predicted else "tn")
+        overall[key] += 1
+        label = row.get("category")
+        for cat in cats | ({label} if gold and label else set()):
+            counts = per.setdefault(cat, {"tp": 0, "fp": 0, "fn": 0})
+            if gold and cat == label:
+                counts["tp" if cat in cats else "fn"] += 1
+            elif not gold:
+                counts["fp"] += 1
+        if key in ("fp", "fn"):
+            errors.append({"text": row["text"], "expected": label if gold else None,
+                           "hits": [h.to_dict() for h in result.hits]})
+    report = {"lexicon_version": lexicon.version, "sentences": len(rows),
+              "violations": overall["tp"] + overall["fn"],
+              "overall": _scores(overall["tp"], overall["fp"], overall["fn"]) | {"tn": overall["tn"]},
+              "categories": {c: _scores(**v) for c, v in per.items()}, "errors": errors}
+    return report
