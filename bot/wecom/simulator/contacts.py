@@ -10,9 +10,6 @@ from . import errors as E
 from .core import Core, page, to_int
 from .errors import WeComError, require
 
-ADD_WAYS = {"qrcode": 1, "search_phone": 2, "card": 3, "unknown": 0}
-
-
 @dataclass
 class Customer:
     external_userid: str
@@ -53,8 +50,7 @@ class Contacts:
         self._tag_lookup = tag_lookup  # tag_id -> {"group_name", "tag_name"} or None if deleted
 
     # ---- Python API helpers (state changes a real user would make in WeChat)
-    def add(self, userid: str, external_userid: str, name: str, *, state: str = "", remark: str = "",
-            half: bool = False) -> Follow:
+    def add(self, userid: str, external_userid: str, name: str, *, state: str = "", remark: str = "") -> Follow:
         self.core.member(userid, active=True)
         self.customers.setdefault(external_userid, Customer(external_userid, name))
         follow = Follow(userid, external_userid, self.core.now(), remark=remark, state=state)

@@ -7,13 +7,16 @@ import threading
 from datetime import timedelta
 from typing import Any, Callable
 
+from .appmsg import AppMessages
 from .callbacks import CallbackSender, Delivery
 from .contacts import Contacts
 from .core import Core
 from .faults import Faults
 from .kf import Kf
+from .groupmsg import GroupMessages
 from .server import LoggedRequest, SimulatorServer
 from .tags import Tags
+from .transfer import Transfers
 
 
 class Simulator:
@@ -22,7 +25,8 @@ class Simulator:
         "fail_next", "delay", "clear_faults", "expire_tokens", "advance", "tick", "add_member",
         "resign_member", "add_external_contact", "remove_external_contact", "customer_deletes_member",
         "add_corp_tags", "kf_add_account", "kf_user_says", "kf_servicer_says", "kf_end_session", "kf_sent",
-        "set_rate_limit", "connect_product",
+        "set_rate_limit", "connect_product", "refuse_transfer", "set_customer_limit", "confirm_groupmsg",
+        "set_groupmsg_cap", "click_card", "app_messages", "welcome_messages",
     }
 
     def __init__(self, corp_id: str, apps: dict[str, Any], clock: Any = None, *, host: str = "127.0.0.1",
@@ -35,8 +39,11 @@ class Simulator:
         self.contacts = Contacts(self.core, self.tags.lookup)
         self.tags.contacts = self.contacts
         self.kf = Kf(self.core)
+        self.transfers = Transfers(self.core, self.contacts)
+        self.groupmsg = GroupMessages(self.core, self.contacts)
+        self.appmsg = AppMessages(self.core)
         self.routes: dict[str, Callable[[dict], dict]] = {}
-        for domain in (self.core, self.contacts, self.tags, self.kf):
+        for domain in (self.core, self.contacts, self.tags, self.kf, self.transfers, self.groupmsg, self.appmsg):
             self.routes.update(domain.routes())
         self.sender: CallbackSender | None = None
         self._server = SimulatorServer(self)
@@ -149,17 +156,13 @@ class Simulator:
         """The customer adds the member; returns the WelcomeCode carried by the callback."""
         with self.lock:
             self.contacts.add(userid, external_userid, name, state=state, remark=remark)
-            code = self._welcome_code(userid, external_userid)
+            code = self.groupmsg.new_welcome_code(userid, external_userid)
             if callback:
                 change = "add_half_external_contact" if half else "add_external_contact"
                 self.core.emit("contacts", _contact_fields(self.core, change, userid, external_userid,
                                                            [("State", state), ("WelcomeCode", code)]))
         self.flush()
         return code
-
-    def _welcome_code(self, userid: str, external_userid: str) -> str:
-        hook = getattr(self, "groupmsg", None)
-        return hook.new_welcome_code(userid, external_userid) if hook else self.core.new_id("WELCOME")
 
     def remove_external_contact(self, userid: str, external_userid: str) -> None:
         """The member deletes the customer (del_external_contact)."""
@@ -208,6 +211,56 @@ class Simulator:
         with self.lock:
             self.core.settle()
             return [f.userid for f in self.contacts.follow_users(external_userid)]
+
+    # ---- inheritance knobs
+    def refuse_transfer(self, external_userid: str, refuse: bool = True) -> None:
+        """The customer will refuse transfers (status 3 and transfer_fail after 24 h)."""
+        with self.lock:
+            (self.transfers.refusing.add if refuse else self.transfers.refusing.discard)(external_userid)
+
+    def set_customer_limit(self, userid: str, limit: int | None) -> None:
+        """Max customers `userid` may hold; a takeover beyond it ends with status 4."""
+        with self.lock:
+            if limit is None:
+                self.transfers.customer_limits.pop(userid, None)
+            else:
+                self.transfers.customer_limits[userid] = int(limit)
+
+    # ---- mass, welcome and app messages
+    def confirm_groupmsg(self, msgid: str, userid: str) -> dict[str, int]:
+        """The member confirms the mass-message task in the WeCom client; target -> send status."""
+        with self.lock:
+            self.core.settle()
+            return self.groupmsg.confirm(msgid, userid)
+
+    def set_groupmsg_cap(self, per_month: int | None) -> None:
+        """Mass messages a customer/group may receive per month (None: days in the month)."""
+        with self.lock:
+            self.groupmsg.monthly_cap = per_month
+
+    def groupmsg_received(self, target: str) -> int:
+        """Mass messages `target` (external_userid or chat_id) received this month."""
+        from .core import month_key
+        with self.lock:
+            return self.groupmsg.received.get((target, month_key(self.core.now())), 0)
+
+    def welcome_messages(self, external_userid: str) -> list[dict]:
+        with self.lock:
+            return [dict(w) for w in self.groupmsg.welcome_sent if w["external_userid"] == external_userid]
+
+    def app_messages(self, userid: str) -> list[dict]:
+        """What the product sent to a member with message/send (cards include replaced_by after an update)."""
+        with self.lock:
+            return [{"msgid": m.msgid, "agentid": m.agentid, "msgtype": m.msgtype, m.msgtype: m.payload,
+                     "task_id": m.task_id, "send_time": m.send_time, "replaced_by": m.replaced_by}
+                    for m in self.appmsg.sent if m.userid == userid]
+
+    def click_card(self, userid: str, task_id: str, button_key: str) -> str:
+        """The member presses a card button: posts template_card_event; returns its ResponseCode."""
+        with self.lock:
+            code, _ = self.appmsg.click(userid, task_id, button_key)
+        self.flush()
+        return code
 
     # ---- 微信客服
     def kf_add_account(self, open_kfid: str, name: str, servicers: list[str] = ()) -> None:
