@@ -105,3 +105,8 @@ def receiver(sim):
     yield rec
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def contacts_client(sim):
+    return SimClient(sim.base_url, CORP_ID, APPS["contacts"]["secret"], timeout=5)

@@ -90,3 +90,38 @@ def test_group_chats(seeded, client):
     chat = client.post("externalcontact/groupchat/get", data={"chat_id": "wr1", "need_name": 1})["group_chat"]
     assert chat["owner"] == "u1" and len(chat["member_list"]) == 3
     assert {m["name"] for m in chat["member_list"] if m["type"] == 2} == {"客户A", "客户B"}
+
+
+def test_an_app_edits_only_its_own_tags(seeded, client, contacts_client):
+    console = seeded.add_corp_tags("风险偏好", ["保守", "激进"])
+    with pytest.raises(WeChatClientException) as forbidden:
+        client.post("externalcontact/edit_corp_tag", data={"id": console["保守"], "name": "稳健"})
+    assert forbidden.value.errcode == 48002
+    contacts_client.post("externalcontact/edit_corp_tag", data={"id": console["保守"], "name": "稳健"})
+    assert seeded.tag_id("风险偏好", "稳健") == console["保守"]
+    client.external_contact.mark_tag("u1", "wm_a", add_tag=[console["激进"]])  # marking is allowed
+
+
+def test_remark_endpoint_and_member_edit_callback(seeded, client, receiver):
+    client.post("externalcontact/remark", data={"userid": "u1", "external_userid": "wm_a", "remark": "王总"})
+    assert client.external_contact.get("wm_a")["follow_user"][0]["remark"] == "王总"
+    assert receiver.events() == []  # API changes are not called back
+    seeded.edit_external_contact("u1", "wm_a", remark="王总-VIP")
+    assert receiver.events()[-1]["ChangeType"] == "edit_external_contact"
+    with pytest.raises(WeChatClientException) as too_long:
+        client.post("externalcontact/remark", data={"userid": "u1", "external_userid": "wm_a", "remark": "长" * 21})
+    assert too_long.value.errcode == 40058
+
+
+def test_console_and_group_actions_call_back(seeded, receiver):
+    ids = seeded.add_corp_tags("来源", ["直播", "线下"], callback=True)
+    seeded.add_group_chat("wr9", "u1", "新群", callback=True)
+    seeded.group_chat_join("wr9", "wm_a")
+    seeded.group_chat_leave("wr9", "wm_a")
+    seeded.dismiss_group_chat("wr9")
+    tags = receiver.events("change_external_tag")
+    assert {t["Id"] for t in tags} == set(ids.values()) and tags[0]["ChangeType"] == "create"
+    chats = receiver.events("change_external_chat")
+    assert [(c["ChangeType"], c.get("UpdateDetail")) for c in chats] == [
+        ("create", None), ("update", "add_member"), ("update", "del_member"), ("dismiss", None)]
+    assert chats[1]["MemChangeList"]["Item"] == "wm_a" and chats[1]["JoinScene"] == "1"

@@ -102,3 +102,14 @@ def test_account_and_servicer_list(kf, kf_client):
     # requests log keeps what the product called
     assert [r.path for r in kf.requests][-2:] == ["kf/account/list", "kf/servicer/list"]
     assert requests.get(kf.base_url + "kf/nope").status_code == 404
+
+
+def test_customer_batchget_and_control_endpoint_from_another_process(kf, kf_client, receiver):
+    control = kf.base_url.replace("/cgi-bin/", "/_sim/")
+    res = requests.post(control + "kf_user_says", json={"open_kfid": "wkACC1", "external_userid": "wmU9",
+                                                        "text": "你好", "nickname": "小王"}).json()
+    assert res["errcode"] == 0 and res["result"][0]["statuses"] == [200]
+    got = kf_client.post("kf/customer/batchget", data={"external_userid_list": ["wmU9", "wmNone"]})
+    assert got["customer_list"][0]["nickname"] == "小王" and got["invalid_external_userid"] == ["wmNone"]
+    log = requests.post(control + "request_log", json={"path": "kf/customer/batchget"}).json()["result"]
+    assert log[0]["body"]["external_userid_list"] == ["wmU9", "wmNone"] and log[0]["errcode"] == 0

@@ -141,6 +141,14 @@ class Contacts:
         return {"errcode": 0, "errmsg": "ok", "external_contact_list": items, "next_cursor": nxt,
                 "fail_info": {"unlicensed_userid_list": []}}
 
+    def api_remark(self, p: dict) -> dict:
+        follow = self.relation(p.get("userid"), p.get("external_userid"))
+        for key, limit in (("remark", 20), ("description", 150)):
+            if key in p:
+                require(isinstance(p[key], str) and len(p[key]) <= limit, E.INVALID_PARAM, key)
+                setattr(follow, key, p[key])
+        return {"errcode": 0, "errmsg": "ok"}
+
     # ---- client groups
     def add_chat(self, chat_id: str, owner: str, name: str, external_userids: list[str] = (),
                  member_userids: list[str] = ()) -> GroupChat:
@@ -187,6 +195,7 @@ class Contacts:
             "externalcontact/list": self.api_list,
             "externalcontact/get_follow_user_list": self.api_follow_user_list,
             "externalcontact/batch/get_by_user": self.api_batch_get_by_user,
+            "externalcontact/remark": self.api_remark,
             "externalcontact/groupchat/list": self.api_groupchat_list,
             "externalcontact/groupchat/get": self.api_groupchat_get,
         }

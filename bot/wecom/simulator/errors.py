@@ -34,6 +34,7 @@ RATE_LIMITED = 45009           # frequency limit
 TOO_MANY_TAGS = 45035          # *chosen*: corp tag count over 3000
 CONCURRENCY = 45033            # concurrency limit (used by fault injection)
 USER_NOT_FOUND = 60111
+API_FORBIDDEN = 48002          # *chosen* for editing a tag another app created
 DEPARTMENT_NOT_FOUND = 60123
 ALL_TARGETS_INVALID = 81013    # message/send: every userid invalid
 NOT_EXTERNAL_CONTACT = 84061   # the member has no relation with the customer
@@ -77,6 +78,7 @@ MESSAGES = {
     CONCURRENCY: "api concurrent out of limit",
     USER_NOT_FOUND: "userid not found",
     DEPARTMENT_NOT_FOUND: "department not found",
+    API_FORBIDDEN: "api forbidden",
     KF_INVALID_OPEN_KFID: "invalid open_kfid",
     KF_SEND_COUNT_LIMIT: "send msg count limit",
     KF_SEND_TIME_LIMIT: "send msg time limit",

@@ -59,6 +59,7 @@ class Kf:
         self.log: list[KfMessage] = []
         self.msg_tokens: dict[str, datetime] = {}  # token -> issued at
         self.sent: list[dict] = []  # what the product sent with kf/send_msg
+        self.nicknames: dict[str, str] = {}  # WeChat users who wrote to a kf account
         self._sent_msgids: dict[str, str] = {}
 
     # ---- Python API
@@ -85,8 +86,9 @@ class Kf:
                               ("OpenKfId", open_kfid)])
         return token
 
-    def user_says(self, open_kfid: str, external_userid: str, text: str) -> KfMessage:
+    def user_says(self, open_kfid: str, external_userid: str, text: str, nickname: str = "微信用户") -> KfMessage:
         self._account(open_kfid)
+        self.nicknames.setdefault(external_userid, nickname)
         sess = self.session(open_kfid, external_userid)
         if sess.state == 4:  # a message after the end opens a new session
             sess.state, sess.servicer = 0, ""
@@ -160,6 +162,15 @@ class Kf:
             out["servicer_userid"] = m.servicer_userid
         return out
 
+    def api_customer_batchget(self, p: dict) -> dict:
+        ids = p.get("external_userid_list")
+        require(isinstance(ids, list) and 0 < len(ids) <= 100, E.INVALID_PARAM, "external_userid_list")
+        known = [x for x in ids if x in self.nicknames]
+        return {"errcode": 0, "errmsg": "ok",
+                "customer_list": [{"external_userid": x, "nickname": self.nicknames[x], "avatar": "", "gender": 0,
+                                   "unionid": ""} for x in known],
+                "invalid_external_userid": [x for x in ids if x not in self.nicknames]}
+
     def api_send_msg(self, p: dict) -> dict:
         acc = self._account(p.get("open_kfid"))
         touser = p.get("touser")
@@ -219,6 +230,7 @@ class Kf:
             "kf/account/list": self.api_account_list,
             "kf/servicer/list": self.api_servicer_list,
             "kf/sync_msg": self.api_sync_msg,
+            "kf/customer/batchget": self.api_customer_batchget,
             "kf/send_msg": self.api_send_msg,
             "kf/service_state/get": self.api_state_get,
             "kf/service_state/trans": self.api_state_trans,

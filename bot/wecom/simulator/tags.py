@@ -22,6 +22,7 @@ class Tag:
     group_id: str
     order: int
     create_time: datetime
+    created_by: str | None = None  # app name; None = made in the admin console
 
 
 @dataclass
@@ -31,6 +32,7 @@ class TagGroup:
     order: int
     create_time: datetime
     tag_ids: list[str] = field(default_factory=list)
+    created_by: str | None = None
 
 
 class Tags:
@@ -56,7 +58,7 @@ class Tags:
 
     # ---- creation (shared by the endpoint and the Python seeding API)
     def create(self, group_name: str | None, names: list[tuple[str, int]], group_id: str | None = None,
-               group_order: int = 0) -> TagGroup:
+               group_order: int = 0, app: str | None = None) -> TagGroup:
         now = self.core.now()
         if group_id:
             group = self.groups.get(group_id)
@@ -65,7 +67,7 @@ class Tags:
             _check_name(group_name)
             group = next((g for g in self.groups.values() if g.group_name == group_name), None)
             if group is None:
-                group = TagGroup(self.core.new_id("et"), group_name, group_order, now)
+                group = TagGroup(self.core.new_id("et"), group_name, group_order, now, created_by=app)
                 self.groups[group.group_id] = group
         require(len(self.tags) + len(names) <= MAX_TAGS, E.TOO_MANY_TAGS)
         existing = {self.tags[t].name for t in group.tag_ids}
@@ -75,7 +77,7 @@ class Tags:
             require(name not in existing, E.INVALID_TAG_NAME, f"duplicate {name}")
             existing.add(name)
         for name, order in names:
-            tag = Tag(self.core.new_id("et"), name, group.group_id, order, now)
+            tag = Tag(self.core.new_id("et"), name, group.group_id, order, now, created_by=app)
             self.tags[tag.id] = tag
             group.tag_ids.append(tag.id)
         return group
@@ -108,10 +110,17 @@ class Tags:
         names = [(str(t.get("name", "")), to_int(t.get("order"), 0)) for t in raw if isinstance(t, dict)]
         require(len(names) == len(raw), E.INVALID_PARAM, "tag")
         before = set(self.tags)
-        group = self.create(p.get("group_name"), names, p.get("group_id"), to_int(p.get("order"), 0))
+        group = self.create(p.get("group_name"), names, p.get("group_id"), to_int(p.get("order"), 0),
+                            app=p["_app"].name if "_app" in p else None)
         body = self._group_json(group, set(self.tags) - before)
         body.pop("deleted")
         return {"errcode": 0, "errmsg": "ok", "tag_group": body}
+
+    def _may_change(self, p: dict, item: Tag | TagGroup) -> None:
+        """An app edits only the tags it created; the 客户联系 secret edits all of them."""
+        app = p.get("_app")
+        if app is not None and app.kind != "contacts":
+            require(item.created_by == app.name, E.API_FORBIDDEN, "tag created by another app or the console")
 
     def api_edit(self, p: dict) -> dict:
         ident = p.get("id")
@@ -120,12 +129,16 @@ class Tags:
             _check_name(name)
         if ident in self.tags:
             tag = self.tags[ident]
+            self._may_change(p, tag)
             siblings = {self.tags[t].name for t in self.groups[tag.group_id].tag_ids if t != ident}
             require(name is None or name not in siblings, E.INVALID_TAG_NAME, "duplicate")
             tag.name = name if name is not None else tag.name
             tag.order = to_int(p.get("order"), tag.order)
         elif ident in self.groups:
             group = self.groups[ident]
+            self._may_change(p, group)
+            others = {g.group_name for g in self.groups.values() if g.group_id != ident}
+            require(name is None or name not in others, E.INVALID_TAG_NAME, "duplicate group name")
             group.group_name = name if name is not None else group.group_name
             group.order = to_int(p.get("order"), group.order)
         else:
@@ -140,6 +153,9 @@ class Tags:
             require(t in self.tags, E.INVALID_TAG_ID, t)
         for g in group_ids:
             require(g in self.groups, E.INVALID_TAG_ID, g)
+            self._may_change(p, self.groups[g])
+        for t in tag_ids:
+            self._may_change(p, self.tags[t])
         for g in group_ids:
             tag_ids = list(tag_ids) + self.groups[g].tag_ids
         for t in set(tag_ids):
