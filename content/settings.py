@@ -1,0 +1,72 @@
+"""Settings for the `[content]` section, read with ``settings.domain("content", ContentSettings)``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_USER_DICT = PACKAGE_DIR / "resources" / "finance_dict.txt"
+STARTER_PACK_DIR = PACKAGE_DIR / "starter_pack"
+
+
+class Thresholds(BaseModel):
+    """Minimum best-candidate score for a confident answer, one per retrieval mode.
+
+    Calibrated with ``advisor-bot content calibrate`` on a labelled file (see docs/content.md).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    fused: float = Field(0.62, ge=0, le=2)
+    lexical: float = Field(0.55, ge=0, le=2)
+    dense: float = Field(0.80, ge=-1, le=1)
+
+
+def _default_thresholds() -> dict[str, Thresholds]:
+    # Keyed by embedding backend kind: cosine scales differ a lot between encoders.
+    return {
+        "use": Thresholds(fused=0.62, lexical=0.55, dense=0.80),
+        "sentence-transformers": Thresholds(fused=0.64, lexical=0.55, dense=0.80),
+    }
+
+
+class ContentSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # "auto": sentence-transformers if the model is available locally, else the offline USE encoder.
+    embedding_backend: Literal["auto", "sentence-transformers", "use"] = "auto"
+    # A local directory, or a hub name already in the model cache; never downloaded.
+    model: str = "BAAI/bge-small-zh-v1.5"
+    model_cache_dir: str | None = None
+    device: str = "cpu"
+    # Prefix added to queries only (bge models document one for short-query retrieval; empty = none).
+    query_prefix: str = ""
+    torch_threads: int = Field(1, ge=1)
+    use_threads: int = Field(1, ge=1)
+
+    mode: Literal["lexical", "dense", "fused"] = "fused"
+    fusion: Literal["weighted", "rrf"] = "weighted"
+    lexical_weight: float = Field(0.45, ge=0, le=1)
+    dense_weight: float = Field(0.55, ge=0, le=1)
+    rrf_k: int = Field(60, ge=1)
+    thresholds: dict[str, Thresholds] = Field(default_factory=_default_thresholds)
+    # Dense first stage keeps this many items (by centroid), lexical stage this many passages.
+    candidate_pool: int = Field(100, ge=1)
+    # Intents that make the matcher abstain (the conversation goes to a person instead).
+    abstain_intents: list[str] = Field(
+        default_factory=lambda: ["stock_pick", "market_prediction", "account_operation", "complaint", "human"])
+    # Item kinds the client-question matcher searches (advisor scripts are for people, not clients).
+    match_kinds: list[str] = Field(
+        default_factory=lambda: ["faq", "education", "article", "product_note", "video"])
+
+    user_dict: str = str(DEFAULT_USER_DICT)
+    starter_pack_dir: str = str(STARTER_PACK_DIR)
+    # Where jieba keeps its dictionary cache; None = the system temp directory.
+    index_dir: str | None = None
+    # Seconds between generation checks before a search; 0 = check before every search.
+    refresh_interval_seconds: float = Field(0.0, ge=0)
+
+    def thresholds_for(self, backend_kind: str) -> Thresholds:
+        return self.thresholds.get(backend_kind) or Thresholds()
