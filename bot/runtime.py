@@ -27,6 +27,7 @@ from bot.wecom.client import WeComGateway
 
 # name -> "module:function"; the function takes the Runtime and returns the service.
 SERVICE_FACTORIES: dict[str, str] = {
+    "contacts": "bot.contacts.service:build_contacts_service",
 }
 
 

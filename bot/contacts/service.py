@@ -1,0 +1,92 @@
+"""The contacts service: one small facade over the domain's parts, built from the runtime.
+
+`runtime.services.contacts` → ContactsService with
+  .settings      ContactsSettings ([contacts])
+  .importer      CrmImporter (import_file)
+  .segments      SegmentService (validate / count / external_userids / by_owner)
+  .tag_sync      TagSync (ensure_mirror / sync / resync_mirror)
+  .inheritance   Inheritance (transfer / assign_unassigned / poll / reroute_failed)
+  .resync        ContactResync (run)
+and plain methods for members, contacts and tag recompute.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from bot.contacts import directory
+from bot.contacts.crm_import import CrmImporter
+from bot.contacts.segments import SegmentService
+from bot.contacts.settings import ContactsSettings
+from bot.contacts.tags import RecomputeReport, recompute
+
+
+def load_contacts_settings(settings) -> ContactsSettings:
+    return settings.domain("contacts", ContactsSettings)
+
+
+def contacts_app(runtime, settings: ContactsSettings) -> str:
+    """The WeCom app used for 客户联系 calls."""
+    if settings.wecom_app:
+        return settings.wecom_app
+    name = runtime.wecom.app_of_kind("contacts") or runtime.wecom.app_of_kind("app")
+    if name is None:
+        raise LookupError("没有配置可调用客户联系接口的企业微信应用 ([wecom.apps.*] kind = contacts/app)")
+    return name
+
+
+class ContactsService:
+    def __init__(self, runtime, settings: ContactsSettings | None = None):
+        self.runtime = runtime
+        self.settings = settings or load_contacts_settings(runtime.settings)
+        self.clock = runtime.clock
+
+    # -- parts ---------------------------------------------------------------------------------
+    @cached_property
+    def importer(self) -> CrmImporter:
+        return CrmImporter(self.runtime.engine, self.clock, self.settings)
+
+    @cached_property
+    def segments(self) -> SegmentService:
+        return SegmentService(self.runtime.session_factory)
+
+    def wecom(self):
+        return self.runtime.wecom.client(contacts_app(self.runtime, self.settings))
+
+    @cached_property
+    def tag_sync(self):
+        from bot.contacts.tag_sync import TagSync
+
+        return TagSync(self.runtime.session, self.wecom, self.runtime.redis, self.settings,
+                       prefix=self.runtime.settings.redis.prefix)
+
+    @cached_property
+    def inheritance(self):
+        from bot.contacts.inheritance import Inheritance
+
+        return Inheritance(self.runtime.session, self.wecom, self.clock, self.settings)
+
+    @cached_property
+    def resync(self):
+        from bot.contacts.resync import ContactResync
+
+        return ContactResync(self.runtime.session, self.wecom, self.clock)
+
+    # -- members and contacts ------------------------------------------------------------------
+    def set_member(self, userid: str, **fields) -> dict:
+        with self.runtime.session() as session:
+            m = directory.upsert_member(session, userid, self.clock.now(), **fields)
+            return {"userid": m.userid, "role": m.role, "active": m.active, "capacity": m.capacity}
+
+    def show(self, external_userid: str) -> dict:
+        with self.runtime.session() as session:
+            return directory.show(session, external_userid)
+
+    # -- tags ----------------------------------------------------------------------------------
+    def recompute_tags(self) -> RecomputeReport:
+        with self.runtime.session() as session:
+            return recompute(session, self.settings, self.clock.now())
+
+
+def build_contacts_service(runtime) -> ContactsService:
+    return ContactsService(runtime)

@@ -1,0 +1,143 @@
+"""Local tags: groups and tags, tags held on contacts, and the set-based recompute of the rule tags."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot.contacts.models import ContactTag, Tag, TagGroup
+from bot.contacts.settings import ContactsSettings
+from bot.contacts.sqlutil import dialect, drop_temp, insert, sql
+from bot.contacts.tag_rules import RULE_GROUPS, RuleGroup, rule_params
+
+logger = logging.getLogger(__name__)
+BEIJING = timezone(timedelta(hours=8))
+MAX_TAG_NAME = 30
+SOURCE_RULE, SOURCE_INHERITANCE, SOURCE_MANUAL = "rule", "inheritance", "manual"
+
+
+class TagNameError(ValueError):
+    pass
+
+
+def check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise TagNameError("标签名不能为空 (empty tag name)")
+    if len(name) > MAX_TAG_NAME:
+        raise TagNameError(f"标签名超过 {MAX_TAG_NAME} 个字符: {name!r}")
+    return name
+
+
+def ensure_tag(session: Session, group: str, name: str, kind: str = "rule") -> int:
+    """The id of tag group:name, created (locally) if missing. Race-safe (ON CONFLICT DO NOTHING)."""
+    group, name = check_name(group), check_name(name)
+    session.execute(insert(session, TagGroup).values(name=group, kind=kind, sync=True)
+                    .on_conflict_do_nothing(index_elements=["name"]))
+    group_id = session.scalar(select(TagGroup.id).where(TagGroup.name == group))
+    session.execute(insert(session, Tag).values(group_id=group_id, name=name)
+                    .on_conflict_do_nothing(index_elements=["group_id", "name"]))
+    return session.scalar(select(Tag.id).where(Tag.group_id == group_id, Tag.name == name))
+
+
+def tag_labels(session: Session, tag_ids) -> dict[int, str]:
+    rows = session.execute(select(Tag.id, TagGroup.name, Tag.name).join(TagGroup, Tag.group_id == TagGroup.id)
+                           .where(Tag.id.in_(list(tag_ids)))).all()
+    return {tid: f"{g}:{n}" for tid, g, n in rows}
+
+
+def contact_tags(session: Session, contact_id: int) -> list[dict]:
+    rows = session.execute(
+        select(TagGroup.name, Tag.name, ContactTag.source, Tag.wecom_tag_id)
+        .join(Tag, Tag.id == ContactTag.tag_id).join(TagGroup, TagGroup.id == Tag.group_id)
+        .where(ContactTag.contact_id == contact_id).order_by(TagGroup.name, Tag.name)).all()
+    return [{"group": g, "name": n, "source": s, "wecom_tag_id": w} for g, n, s, w in rows]
+
+
+def replace_group_tags(session: Session, contact_id: int, group: str, names: list[str], source: str,
+                       kind: str = "inheritance") -> None:
+    """Set exactly `names` as the contact's tags of `group` (other groups untouched)."""
+    wanted = {ensure_tag(session, group, n, kind=kind) for n in names}
+    group_tag_ids = select(Tag.id).join(TagGroup, Tag.group_id == TagGroup.id).where(TagGroup.name == group)
+    session.execute(delete(ContactTag).where(ContactTag.contact_id == contact_id,
+                                             ContactTag.tag_id.in_(group_tag_ids), ContactTag.tag_id.not_in(wanted)))
+    for tag_id in wanted:
+        session.execute(insert(session, ContactTag).values(contact_id=contact_id, tag_id=tag_id, source=source)
+                        .on_conflict_do_nothing(index_elements=["contact_id", "tag_id"]))
+
+
+@dataclass
+class RecomputeReport:
+    added: dict[str, int] = field(default_factory=dict)
+    removed: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> int:
+        return sum(self.added.values()) + sum(self.removed.values())
+
+    def as_dict(self) -> dict:
+        return {"added": self.added, "removed": self.removed, "changed": self.changed,
+                "seconds": round(self.seconds, 3)}
+
+
+def today_beijing(now: datetime):
+    return now.astimezone(BEIJING).date()
+
+
+def _group_inserts(group: RuleGroup, ids: dict[str, int]) -> list[str]:
+    source = "FROM contact c LEFT JOIN crm_client k ON k.external_userid = c.external_userid"
+    if group.exclusive:
+        cases = " ".join(f"WHEN {r.when} THEN {ids[r.tag]}" for r in group.rules)
+        return [f"INSERT INTO tag_desired (contact_id, tag_id) SELECT contact_id, tag_id FROM "
+                f"(SELECT c.id AS contact_id, CASE {cases} END AS tag_id {source}) x WHERE tag_id IS NOT NULL"]
+    return [f"INSERT INTO tag_desired (contact_id, tag_id) SELECT c.id, {ids[r.tag]} {source} WHERE {r.when}"
+            for r in group.rules]
+
+
+def recompute(session: Session, settings: ContactsSettings, now: datetime,
+              groups: tuple[RuleGroup, ...] = RULE_GROUPS) -> RecomputeReport:
+    """Recompute every rule tag for every contact, in SQL; returns per-tag added/removed counts.
+
+    Idempotent: a second run with unchanged data changes nothing. Runs in the caller's transaction.
+    """
+    started = time.perf_counter()
+    params = rule_params(settings, today_beijing(now))
+    rule_tag_ids: list[int] = []
+    statements: list[str] = []
+    for group in groups:
+        ids = {r.tag: ensure_tag(session, group.name, r.tag, kind="rule") for r in group.rules}
+        rule_tag_ids.extend(ids.values())
+        statements.extend(_group_inserts(group, ids))
+    pg = dialect(session) == "postgresql"
+    drop_temp(session, "tag_desired", "tag_added", "tag_removed")
+    session.execute(sql("CREATE TEMP TABLE tag_desired (contact_id BIGINT NOT NULL, tag_id BIGINT NOT NULL)"))
+    for statement in statements:
+        session.execute(sql(statement, params))
+    if pg:
+        session.execute(sql("ANALYZE tag_desired"))
+    current = "SELECT contact_id, tag_id FROM contact_tag WHERE source = 'rule'"
+    desired = "SELECT contact_id, tag_id FROM tag_desired"
+    session.execute(sql(f"CREATE TEMP TABLE tag_added AS {desired} EXCEPT {current}"))
+    session.execute(sql(f"CREATE TEMP TABLE tag_removed AS {current} EXCEPT {desired}"))
+    added = dict(session.execute(sql("SELECT tag_id, count(*) FROM tag_added GROUP BY tag_id")).all())
+    removed = dict(session.execute(sql("SELECT tag_id, count(*) FROM tag_removed GROUP BY tag_id")).all())
+    if removed:
+        session.execute(sql("DELETE FROM contact_tag WHERE source = 'rule' AND (contact_id, tag_id) IN "
+                            "(SELECT contact_id, tag_id FROM tag_removed)"))
+    if added:
+        session.execute(sql("INSERT INTO contact_tag (contact_id, tag_id, source) SELECT contact_id, tag_id, 'rule' "
+                            "FROM tag_added WHERE true ON CONFLICT (contact_id, tag_id) DO NOTHING"))
+    drop_temp(session, "tag_desired", "tag_added", "tag_removed")
+    labels = tag_labels(session, set(added) | set(removed))
+    report = RecomputeReport(added={labels[t]: n for t, n in sorted(added.items())},
+                             removed={labels[t]: n for t, n in sorted(removed.items())},
+                             seconds=time.perf_counter() - started)
+    logger.info("tag recompute: %d added, %d removed in %.1fs", sum(added.values()), sum(removed.values()),
+                report.seconds)
+    return report
