@@ -14,24 +14,24 @@ import click
 
 from bot.compliance.lexicon import Lexicon, LexiconError, evaluate, load_labelled
 from bot.compliance.settings import ComplianceSettings
+from bot.config import ConfigError
 
 DEFAULT_LABELLED = Path(__file__).resolve().parents[2] / "tests" / "compliance" / "data" / "lexicon_labelled.jsonl"
 
 
 def _settings() -> ComplianceSettings:
+    """[compliance] from the main CLI's settings (never builds the runtime if settings are at hand)."""
     ctx = click.get_current_context(silent=True)
     obj = ctx.find_root().obj if ctx is not None else None
-    settings = None
-    for getter in (lambda o: o.settings, lambda o: o.runtime.settings):
-        try:
-            settings = getter(obj)
-        except Exception:  # no root object, or a runtime that cannot be built here (e.g. no database)
-            continue
-        if settings is not None:
-            break
+    settings = getattr(obj, "settings", None)  # a bad config file raises ClickException here
+    if settings is None and obj is not None:
+        settings = getattr(getattr(obj, "runtime", None), "settings", None)
     if settings is None or not hasattr(settings, "domain"):
         return ComplianceSettings()
-    return settings.domain("compliance", ComplianceSettings)
+    try:
+        return settings.domain("compliance", ComplianceSettings)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _lexicon(path: str | None) -> Lexicon:

@@ -137,6 +137,9 @@ class CheckResult:
         return tuple(dict.fromkeys(h.category for h in self.hits))
 
 
+_CLEAN = CheckResult(allowed=True, hits=())
+
+
 # ------------------------------------------------------------------------------------ matching
 @lru_cache(maxsize=1)
 def _tokenizer():
@@ -188,6 +191,8 @@ class Lexicon:
                   cues=frozenset(r.negation_cues) if r.negation_cues is not None else self._cues)
             for r in spec.rule
         )
+        # One pass over the text first: most outbound messages match no rule at all.
+        self._any = re.compile("|".join(f"(?:{r.pattern.pattern})" for r in self._rules))
 
     # -- construction
     @classmethod
@@ -218,7 +223,14 @@ class Lexicon:
         return tuple(r.spec for r in self._rules)
 
     # -- checking
+    def warm_up(self) -> "Lexicon":
+        """Load the tokenizer now (about a second) instead of on the first negation check."""
+        _tokenizer()
+        return self
+
     def check(self, text: str) -> CheckResult:
+        if not self._any.search(text):
+            return _CLEAN
         hits: list[Hit] = []
         for rule in self._rules:
             for match in rule.pattern.finditer(text):
@@ -233,8 +245,7 @@ class Lexicon:
                     continue
                 lo, hi = min([start] + [s for s, _ in extra]), max([end] + [e for _, e in extra])
                 hits.append(Hit(rule.spec.id, rule.spec.category, rule.spec.severity, (lo, hi), text[lo:hi]))
-        hits.sort(key=lambda h: (h.span, h.rule))
-        return CheckResult(allowed=not hits, hits=tuple(hits))
+        return CheckResult(allowed=not hits, hits=_merge(text, hits))
 
     def _exempted(self, rule: _Rule, text: str, start: int, end: int) -> bool:
         for pattern in rule.exempt:
@@ -266,7 +277,11 @@ class Lexicon:
         prefix = text[clause_start:start]
         if not prefix or self._window == 0:
             return False
-        for token in _tokens(prefix)[-self._window:]:
+        tail = _tokens(prefix)[-self._window:]
+        joined = "".join(tail)
+        if any(len(cue) > 1 and cue in joined for cue in rule.cues):  # jieba may split 「不构成」
+            return True
+        for token in tail:
             if token in rule.cues:
                 return True
             if rule.cues is self._cues and token not in self._not_negation:
@@ -274,6 +289,21 @@ class Lexicon:
                 if head[0] in _NEGATION_CHARS:
                     return True
         return False
+
+
+def _merge(text: str, hits: list[Hit]) -> tuple[Hit, ...]:
+    """Sort hits; overlapping hits of one rule (a stock code with two action words) become one."""
+    hits.sort(key=lambda h: (h.rule, h.span))
+    merged: list[Hit] = []
+    for hit in hits:
+        last = merged[-1] if merged else None
+        if last is not None and last.rule == hit.rule and hit.span[0] < last.span[1]:
+            lo, hi = last.span[0], max(last.span[1], hit.span[1])
+            merged[-1] = Hit(last.rule, last.category, last.severity, (lo, hi), text[lo:hi])
+        else:
+            merged.append(hit)
+    merged.sort(key=lambda h: (h.span, h.rule))
+    return tuple(merged)
 
 
 def _bounds(text: str, start: int, end: int, ends: re.Pattern[str]) -> tuple[int, int]:

@@ -1,0 +1,194 @@
+"""The lexicon: rule loading, negation-aware matching, spans, co-occurrence, speed, labelled figures."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.compliance.lexicon import (CATEGORIES, DEFAULT_LEXICON_PATH, CheckResult, Hit, Lexicon, LexiconError,
+                                    evaluate, labelled_split, load_labelled)
+
+LABELLED = Path(__file__).parent / "data" / "lexicon_labelled.jsonl"
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return Lexicon.default()
+
+
+def categories(lexicon: Lexicon, text: str) -> set[str]:
+    return set(lexicon.check(text).categories)
+
+
+def test_default_is_the_shipped_versioned_file(lexicon):
+    assert lexicon.source == str(DEFAULT_LEXICON_PATH)
+    assert lexicon.version
+    assert {r.category for r in lexicon.rules} == set(CATEGORIES)
+    assert Lexicon.default() is lexicon  # compiled once
+
+
+@pytest.mark.parametrize("text", [
+    "本产品不保本，不承诺收益，投资者可能损失部分或全部本金。",
+    "市场有风险，不保证收益，请根据自身风险承受能力谨慎选择。",
+    "理财产品不保证收益，净值会随市场波动。",
+    "我们不承诺任何收益，也不保证本金不受损失。",
+    "股市没有稳赚的方法，长期投资更需要耐心和纪律。",
+    "定投不是稳赚的，但长期来看可以降低择时风险。",
+    "货币基金风险较低，但不等于零风险。",
+    "凡是承诺保本保收益、稳赚不赔的投资群，基本都是诈骗，请不要相信。",
+    "任何声称有内幕消息、能带您坐庄拉升的人都是骗子，请勿轻信。",
+    "我们工作人员不能代客操作，所有交易需要您本人下单。",
+    "我们不会向您索要交易密码或短信验证码，请勿将密码和验证码告诉任何人。",
+    "公司工作人员不会以任何理由要求您转账到个人账户。",
+    "风险测评不能由他人代做，请您本人亲自完成。",
+    "午后券商板块快速拉升，带动指数翻红。",
+    "该公司今年以来股价已经翻倍，估值处于历史较高水平。",
+    "600519是贵州茅台的股票代码，您可以在App搜索代码查看行情。",
+    "本文提及的贵州茅台仅为案例，不构成买入建议。",
+    "无风险利率下降会影响债券估值。",
+])
+def test_compliant_sentences_pass(lexicon, text):
+    result = lexicon.check(text)
+    assert result.allowed, result.hits
+    assert result.hits == ()
+
+
+@pytest.mark.parametrize("text,category", [
+    ("这款理财保本保收益，年化6%，放心买。", "guarantee"),
+    ("跟着我们的策略操作，稳赚不赔。", "guarantee"),
+    ("这个不仅保本还能多赚。", "guarantee"),            # 不仅 is not a negation
+    ("三个月资金翻倍不是梦！", "guarantee"),
+    ("我有内幕消息，这家公司下周要重组。", "insider_manipulation"),
+    ("主力下周要拉升，现在就是低位。", "insider_manipulation"),
+    ("您把交易密码发我，我帮您操作。", "account_operation"),
+    ("把收到的验证码告诉我一下。", "account_operation"),
+    ("600519明天可以买入，目标价2000。", "stock_tip"),
+    ("688981明天涨停，赶紧上车。", "stock_tip"),
+    ("服务费请转到我个人账户，我给您开通VIP。", "private_payment"),
+    ("我帮你做风险测评，你把账号给我。", "risk_assessment"),
+    ("测评题都选C，就能开通创业板了。", "risk_assessment"),
+    ("这个产品零风险，放心买。", "absolute_claim"),
+    ("我们的选股胜率100%。", "absolute_claim"),
+])
+def test_violations_are_caught_with_their_category(lexicon, text, category):
+    result = lexicon.check(text)
+    assert not result.allowed
+    assert category in result.categories
+
+
+def test_spans_are_half_open_offsets_with_the_matched_text(lexicon):
+    text = "您好！这款理财保本保收益。"
+    result = lexicon.check(text)
+    assert isinstance(result, CheckResult)
+    assert [h.text for h in result.hits] == ["保本", "保收益"]
+    for hit in result.hits:
+        assert isinstance(hit, Hit)
+        assert text[hit.span[0]:hit.span[1]] == hit.text
+        assert hit.severity in ("high", "medium", "low")
+    assert result.hits[0].span == (7, 9)
+
+
+def test_negation_is_per_clause(lexicon):
+    # The 不 of the first clause does not reach the promise in the second.
+    result = lexicon.check("别的产品不好说，这个保本。")
+    assert [h.text for h in result.hits] == ["保本"]
+    # A list under one negation stays negated.
+    assert lexicon.check("我们不承诺保本、保收益。").allowed
+
+
+def test_stock_tip_needs_a_stock_and_an_action_in_one_sentence(lexicon):
+    assert lexicon.check("A股实行T+1，当天买入的股票下一个交易日才能卖出。").allowed      # action, no stock
+    assert lexicon.check("今天白酒板块回调，贵州茅台收跌1.5%。").allowed                    # stock, no action
+    assert lexicon.check("贵州茅台收跌1.5%。明天记得买入国债逆回购。").allowed              # different sentences
+    hit = lexicon.check("建议大家买入300750，下周有望突破。").hits[0]
+    assert hit.rule == "stock_tip.call" and hit.text == "买入300750"
+    # amounts that look like codes are not stock codes
+    assert lexicon.check("买入300000元以上的理财需要双录。").allowed
+
+
+def _write(tmp_path, body: str) -> Path:
+    path = tmp_path / "lexicon.toml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def test_custom_file_with_requires_unless_exempt_and_negation_override(tmp_path):
+    path = _write(tmp_path, '''
+version = "test-1"
+[negation]
+cues = ["不"]
+[[rule]]
+id = "demo.guarantee"
+category = "guarantee"
+terms = ["保本"]
+exempt = ["保本型基金已清盘"]
+[[rule]]
+id = "demo.pair"
+category = "stock_tip"
+terms = ["买入"]
+negation_cues = ["不构成"]
+[[rule.requires]]
+regex = ['\\d{6}']
+[[rule.unless]]
+terms = ["模拟盘"]
+''')
+    lex = Lexicon.load(path)
+    assert lex.version == "test-1"
+    assert not lex.check("保本").allowed
+    assert lex.check("不保本").allowed
+    assert lex.check("那只保本型基金已清盘。").allowed
+    assert not lex.check("买入600519").allowed
+    assert lex.check("模拟盘里买入600519").allowed
+    assert lex.check("不构成买入600519的建议").allowed
+    assert not lex.check("不建议买入600519").allowed  # the rule's own cues replace the defaults
+
+
+@pytest.mark.parametrize("body,message", [
+    ('version = "x"\n[[rule]]\nid = "a.b"\ncategory = "c"\nregex = ["(unclosed"]\n', "rule a.b"),
+    ('version = "x"\n[[rule]]\nid = "a.b"\ncategory = "c"\n', "terms or regex"),
+    ('version = "x"\n[[rule]]\nid = "a"\ncategory = "c"\nterms=["x"]\n[[rule]]\nid = "a"\ncategory = "c"\nterms=["y"]\n',
+     "duplicate rule id a"),
+    ('[[rule]]\nid = "a"\ncategory = "c"\nterms=["x"]\n', "version"),
+    ('version = "x"\nrule = [', "not valid TOML"),
+])
+def test_invalid_files_are_rejected_with_the_rule_named(tmp_path, body, message):
+    with pytest.raises(LexiconError, match=message):
+        Lexicon.load(_write(tmp_path, body))
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(LexiconError, match="not found"):
+        Lexicon.load(tmp_path / "nope.toml")
+
+
+def test_throughput_at_least_5000_sentences_per_second(lexicon):
+    rows = load_labelled(LABELLED)
+    # unique sentences so the tokenizer cache cannot help: vary each one
+    texts = [f"{row['text']}（{i}）" for i, row in enumerate(rows * 12)]
+    lexicon.warm_up()  # jieba's dictionary loads once per process (about a second)
+    start = time.perf_counter()
+    for text in texts:
+        lexicon.check(text)
+    rate = len(texts) / (time.perf_counter() - start)
+    assert rate >= 5000, f"{rate:.0f} sentences/s"
+
+
+def test_labelled_set_shape():
+    rows = load_labelled(LABELLED)
+    assert len(rows) >= 300
+    share = sum(r["violation"] for r in rows) / len(rows)
+    assert 0.40 <= share <= 0.50
+    assert {r["category"] for r in rows if r["violation"]} == set(CATEGORIES)
+    assert all(r["category"] is None for r in rows if not r["violation"])
+    heldout = sum(labelled_split(r["text"]) == "heldout" for r in rows) / len(rows)
+    assert 0.2 <= heldout <= 0.4
+
+
+@pytest.mark.parametrize("split,precision,recall", [("tune", 0.95, 0.98), ("heldout", 0.95, 0.90)])
+def test_labelled_figures(lexicon, split, precision, recall):
+    report = evaluate(lexicon, load_labelled(LABELLED, split))
+    overall = report["overall"]
+    assert overall["precision"] >= precision, report["errors"]
+    assert overall["recall"] >= recall, report["errors"]
