@@ -68,8 +68,9 @@ class Simulator(Actions):
     def corp_id(self) -> str:
         return self.core.corp_id
 
-    def start(self) -> str:
-        self.base_url = self._server.start(self._host, self._port)
+    def start(self, port: int | None = None) -> str:
+        """Serve in a background thread; returns the base URL ("http://127.0.0.1:PORT/cgi-bin/")."""
+        self.base_url = self._server.start(self._host, self._port if port is None else port)
         return self.base_url
 
     def stop(self) -> None:
