@@ -98,7 +98,8 @@ class SimulatorServer:
                 body = json.loads(request.get_data().decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError):
                 body = request.get_data(as_text=True)
-        entry = LoggedRequest(path, request.method, params, body, at=sim.clock.now())
+        logged = {k: ("***" if k == "corpsecret" else v) for k, v in params.items()}
+        entry = LoggedRequest(path, request.method, logged, body, at=sim.clock.now())
         with sim.lock:
             sim.requests.append(entry)
         delay = sim.faults.delay_for(path)
