@@ -95,3 +95,12 @@ def test_control_endpoints_drive_faults(sim, client):
     assert requests.post(root + "advance", json={"seconds": 10}).status_code == 200
     assert requests.post(root + "no_such_thing").status_code == 404
     assert client.user.get("a")["userid"] == "a"
+
+
+def test_resigned_member_disappears_from_user_apis(sim, client):
+    sim.add_member("gone", "离职者")
+    sim.resign_member("gone")
+    with pytest.raises(WeChatClientException) as exc:
+        client.user.get("gone")
+    assert exc.value.errcode == 60111
+    assert client.get("user/list", params={"department_id": 1})["userlist"] == []

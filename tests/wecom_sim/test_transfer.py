@@ -86,3 +86,16 @@ def test_resigned_transfer_and_unassigned_list(team, client):
     team.advance(DAY)
     assert result(client, "old", "new", resigned=True) == {"wm0": 1, "wm1": 1}
     assert client.external_contact.list("new")["external_userid"] == ["wm0", "wm1"]
+
+
+def test_external_clock_moves_are_settled_on_the_next_api_call(team, client, receiver, clock):
+    import time
+
+    team.refuse_transfer("wm2")
+    transfer(client, "old", "new", ["wm2"])
+    clock.advance(DAY)  # the clock moved by someone else: no sim.advance
+    assert result(client, "old", "new") == {"wm2": 3}
+    deadline = time.monotonic() + 2
+    while not receiver.events() and time.monotonic() < deadline:
+        time.sleep(0.01)  # posted from a background thread so the API answer is not held up
+    assert receiver.events()[-1]["FailReason"] == "customer_refused"

@@ -166,8 +166,9 @@ class Contacts:
         require(1 <= limit <= 1000, E.INVALID_PARAM, "limit")
         status = to_int(p.get("status_filter"), 0)
         owners = (p.get("owner_filter") or {}).get("userid_list") or []
+        # status_filter 0 = no filter; 1 owner resigned, 2 in transfer, 3 transfer done
         chats = [c for c in self.chats.values()
-                 if (status == 0 and c.status == 0 or status != 0) and (not owners or c.owner in owners)]
+                 if (status == 0 or c.status == status) and (not owners or c.owner in owners)]
         chunk, nxt = page(chats, p.get("cursor"), limit)
         return {"errcode": 0, "errmsg": "ok", "next_cursor": nxt,
                 "group_chat_list": [{"chat_id": c.chat_id, "status": c.status} for c in chunk]}

@@ -176,12 +176,12 @@ class Core:
         m.status, m.resigned_at = 5, self.now()
 
     def user_get(self, p: dict) -> dict:
-        m = self.member(p.get("userid"))
+        m = self.member(p.get("userid"), active=True)  # a member who left no longer exists for user/get
         return {"errcode": 0, "errmsg": "ok", **_member_json(m)}
 
     def user_list(self, p: dict) -> dict:
         dept = _int(p.get("department_id"))
-        members = [m for m in self.members.values() if dept in m.department]
+        members = [m for m in self.members.values() if dept in m.department and m.status == 1]
         require(members or dept == 1, E.DEPARTMENT_NOT_FOUND, str(dept))
         return {"errcode": 0, "errmsg": "ok", "userlist": [_member_json(m) for m in members]}
 
