@@ -186,6 +186,8 @@ def test_labelled_set_shape():
     assert 0.2 <= heldout <= 0.4
 
 
+# Measured (lexicon 2026.11.21-1): tune P=1.00 R=1.00; held-out P=1.00 R=0.933 (targets P>=0.95, R>=0.98;
+# the held-out floor below guards against regressions, it is not the target).
 @pytest.mark.parametrize("split,precision,recall", [("tune", 0.95, 0.98), ("heldout", 0.95, 0.90)])
 def test_labelled_figures(lexicon, split, precision, recall):
     report = evaluate(lexicon, load_labelled(LABELLED, split))
