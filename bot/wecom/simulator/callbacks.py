@@ -1,8 +1,10 @@
 """The simulator as WeCom's callback sender: plaintext XML built like WeCom's, encrypted with the real
-WeCom scheme (wechatpy's WeChatCrypto) and POSTed to the product's callback URL."""
+WeCom scheme (AES via wechatpy's PrpCrypto, SHA-1 signature) and POSTed to the product's callback URL."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import secrets
 import time
 from dataclasses import dataclass
@@ -10,9 +12,9 @@ from typing import Any, Callable, Iterable
 from urllib.parse import quote
 
 import requests
-from wechatpy.work.crypto import WeChatCrypto
+from wechatpy.work.crypto import PrpCrypto
 
-from .core import App
+from .core import App, make_app
 from .events import EventHelpers
 
 WECOM_TIMEOUT = 5.0  # WeCom drops the connection after 5 s ...
@@ -57,18 +59,23 @@ class CallbackSender(EventHelpers):
 
     def __init__(self, callback_url: str | Callable[[str], str], corp_id: str, apps: dict[str, Any],
                  clock: Any = None, timeout: float = WECOM_TIMEOUT):
-        from .core import _app  # accept the same dict/settings shapes as the Simulator
         self.url_for_app = callback_url if callable(callback_url) else (lambda app: callback_url.format(app=app))
         self.corp_id = corp_id
-        self.apps: dict[str, App] = {n: (a if isinstance(a, App) else _app(n, a)) for n, a in apps.items()}
+        self.apps: dict[str, App] = {n: (a if isinstance(a, App) else make_app(n, a)) for n, a in apps.items()}
         self.clock = clock
         self.timeout = timeout
         self.deliveries: list[Delivery] = []
         self._http = requests.Session()
 
-    def _crypto(self, app: str) -> WeChatCrypto:
+    def _encrypt(self, app: str, plaintext: str, timestamp: str, nonce: str) -> tuple[str, str]:
+        """WeCom's scheme: AES-256-CBC of random16 + len + msg + CorpID (wechatpy's PrpCrypto), and
+        msg_signature = sha1 of the sorted token, timestamp, nonce and ciphertext."""
         cfg = self.apps[app]
-        return WeChatCrypto(cfg.token, cfg.encoding_aes_key, self.corp_id)
+        key = base64.b64decode(cfg.encoding_aes_key + "=")
+        encrypt = PrpCrypto(key).encrypt(plaintext, self.corp_id)
+        encrypt = encrypt.decode() if isinstance(encrypt, bytes) else encrypt
+        signature = hashlib.sha1("".join(sorted([cfg.token, timestamp, nonce, encrypt])).encode()).hexdigest()
+        return encrypt, signature
 
     def _timestamp(self) -> str:
         return str(int(self.clock.now().timestamp() if self.clock else time.time()))
@@ -78,9 +85,7 @@ class CallbackSender(EventHelpers):
         """Encrypt `plaintext` for `app`: the POST body and the query parameters WeCom sends."""
         timestamp = timestamp or self._timestamp()
         nonce = nonce or str(secrets.randbelow(10**10))
-        reply = self._crypto(app).encrypt_message(plaintext, nonce, timestamp)
-        encrypt = reply.split("<Encrypt><![CDATA[", 1)[1].split("]]>", 1)[0]
-        signature = reply.split("<MsgSignature><![CDATA[", 1)[1].split("]]>", 1)[0]
+        encrypt, signature = self._encrypt(app, plaintext, timestamp, nonce)
         agent_id = self.apps[app].agent_id
         body = render_xml([("ToUserName", self.corp_id), ("AgentID", "" if agent_id is None else str(agent_id)),
                            ("Encrypt", encrypt)])
@@ -116,9 +121,7 @@ class CallbackSender(EventHelpers):
         """WeCom's GET URL verification: returns (status, body, expected plaintext echostr)."""
         echo = echo or str(secrets.randbelow(10**19))
         timestamp, nonce = self._timestamp(), str(secrets.randbelow(10**10))
-        reply = self._crypto(app).encrypt_message(echo, nonce, timestamp)
-        echostr = reply.split("<Encrypt><![CDATA[", 1)[1].split("]]>", 1)[0]
-        signature = reply.split("<MsgSignature><![CDATA[", 1)[1].split("]]>", 1)[0]
+        echostr, signature = self._encrypt(app, echo, timestamp, nonce)
         # WeCom URL-encodes the parameters (echostr is base64 with + and /).
         query = "&".join(f"{k}={quote(v, safe='')}" for k, v in
                          [("msg_signature", signature), ("timestamp", timestamp), ("nonce", nonce),

@@ -82,7 +82,7 @@ class Core:
         self.corp_id = corp_id
         self.clock = clock or ManualClock(datetime.now(timezone.utc))
         self.lock = threading.RLock()
-        self.apps: dict[str, App] = {name: _app(name, cfg) for name, cfg in apps.items()}
+        self.apps: dict[str, App] = {name: make_app(name, cfg) for name, cfg in apps.items()}
         self.members: dict[str, Member] = {}
         self.tokens: dict[str, Token] = {}
         self.api_limits: dict[str, dict[str, int]] = {}
@@ -180,7 +180,7 @@ class Core:
         return {"errcode": 0, "errmsg": "ok", **_member_json(m)}
 
     def user_list(self, p: dict) -> dict:
-        dept = _int(p.get("department_id"))
+        dept = to_int(p.get("department_id"))
         members = [m for m in self.members.values() if dept in m.department and m.status == 1]
         require(members or dept == 1, E.DEPARTMENT_NOT_FOUND, str(dept))
         return {"errcode": 0, "errmsg": "ok", "userlist": [_member_json(m) for m in members]}
@@ -193,7 +193,8 @@ def _member_json(m: Member) -> dict:
     return {"userid": m.userid, "name": m.name, "department": m.department, "status": m.status}
 
 
-def _app(name: str, cfg: Any) -> App:
+def make_app(name: str, cfg: Any) -> App:
+    """An App from a dict or a settings object (bot.config.WeComAppSettings)."""
     get = cfg.get if isinstance(cfg, dict) else (lambda key, default=None: getattr(cfg, key, default))
     return App(
         name=name,
@@ -205,7 +206,7 @@ def _app(name: str, cfg: Any) -> App:
     )
 
 
-def _int(value: Any, default: int | None = None) -> int:
+def to_int(value: Any, default: int | None = None) -> int:
     if value is None or value == "":
         require(default is not None, E.INVALID_PARAM, "missing number")
         return default  # type: ignore[return-value]
@@ -213,10 +214,6 @@ def _int(value: Any, default: int | None = None) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise WeComError(E.INVALID_PARAM, f"not a number: {value!r}") from None
-
-
-def to_int(value: Any, default: int | None = None) -> int:
-    return _int(value, default)
 
 
 def page(items: list, cursor: Any, limit: int) -> tuple[list, str]:
