@@ -15,6 +15,11 @@ from bot.config import ConfigError, Settings, load_settings
 
 # Command groups contributed by domain packages: "module:attribute" of a click command.
 DOMAIN_COMMANDS = [
+    "bot.compliance.cli:compliance",
+    "bot.compliance.archive_cli:archive",
+    "bot.compliance.archive_cli:review",
+    "jobs.cli:campaigns",
+    "jobs.cli:scheduler",
 ]
 
 
@@ -166,9 +171,13 @@ def config_show(state: CliState) -> None:
 
 
 def _load_domain_commands() -> None:
+    # A broken domain package must not take the whole CLI (and `db upgrade`, `inbox replay`) down with it.
     for target in DOMAIN_COMMANDS:
         module, attr = target.split(":")
-        main.add_command(getattr(importlib.import_module(module), attr))
+        try:
+            main.add_command(getattr(importlib.import_module(module), attr))
+        except Exception as exc:  # reported, not hidden
+            print(f"advisor-bot: command group {target} unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
 _load_domain_commands()
