@@ -104,3 +104,24 @@ def test_no_retry_on_http_error_but_retry_on_network_failure(sim, receiver):
     assert sim.callbacks.edit_external_contact("u1", "wm1").statuses == [500]
     dead = CallbackSender("http://127.0.0.1:9/wecom/{app}/callback", CORP_ID, APPS, timeout=0.2)
     assert dead.edit_external_contact("u1", "wm1").statuses == [None, None, None]
+
+
+def test_ciphertext_layout_matches_the_reference_independently_of_wechatpy():
+    import base64
+    import hashlib
+    import struct
+
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    sender = CallbackSender("http://unused/{app}", SAMPLE_CORP, {"sample": SAMPLE})
+    body, params = sender.envelope("sample", "<xml><Content><![CDATA[你好]]></Content></xml>", "1409659589", "263014780")
+    encrypt = body.split("<Encrypt><![CDATA[")[1].split("]]>")[0]
+    expected_sig = hashlib.sha1("".join(sorted([SAMPLE["token"], "1409659589", "263014780", encrypt])).encode())
+    assert params["msg_signature"] == expected_sig.hexdigest()
+    key = base64.b64decode(SAMPLE["encoding_aes_key"] + "=")
+    raw = Cipher(algorithms.AES(key), modes.CBC(key[:16])).decryptor().update(base64.b64decode(encrypt))
+    assert len(raw) % 32 == 0 and 1 <= raw[-1] <= 32  # PKCS#7 padded to 32
+    raw = raw[:-raw[-1]]
+    (length,) = struct.unpack(">I", raw[16:20])
+    assert raw[20:20 + length].decode() == "<xml><Content><![CDATA[你好]]></Content></xml>"
+    assert raw[20 + length:].decode() == SAMPLE_CORP
