@@ -10,6 +10,7 @@ MODEL_MODULES = [
     "bot.contacts.models",
     "bot.models",
     "content.models",
+    "bot.compliance.archive_models",
 ]
 
 

@@ -27,6 +27,15 @@ from bot.wecom.client import WeComGateway
 
 # name -> "module:function"; the function takes the Runtime and returns the service.
 SERVICE_FACTORIES: dict[str, str] = {
+    "archive": "bot.compliance.archive:build_archive_service",
+    "holds": "bot.compliance.holds:build_hold_service",
+    "review": "bot.compliance.review:build_review_service",
+    "archive_puller": "bot.compliance.archive_source:build_puller",
+    "archive_verifier": "bot.compliance.verify:build_verifier",
+    "archive_search": "bot.compliance.search:build_search",
+    "surveillance": "bot.compliance.surveillance:build_surveillance",
+    "retention": "bot.compliance.retention:build_retention_service",
+    "case_export": "bot.compliance.export:build_exporter",
     "contacts": "bot.contacts.service:build_contacts_service",
 }
 

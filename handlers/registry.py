@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from bot import filters as F
 from bot.dispatcher import Dispatcher, Handler
+from handlers import archive
 
 HANDLERS: list[tuple[int, Handler]] = [
+    (0, Handler(F.event("msgaudit_notify"), archive.on_msgaudit_notify)),
 ]
 
 
