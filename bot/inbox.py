@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy import Engine, and_, create_engine, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.clock import Clock
@@ -40,6 +40,11 @@ class InboxStore:
         self._backoff_base = backoff_base_seconds
         self._backoff_max = backoff_max_seconds
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._intake_engine = None
+        if engine.dialect.name == "postgresql":
+            # One INSERT is atomic by itself: autocommit and no reset-on-return make it one round trip.
+            self._intake_engine = create_engine(engine.url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None,
+                                                pool_size=2, max_overflow=8, pool_recycle=1800)
 
     # -- intake -----------------------------------------------------------------------------
     def add(self, app: str, kind: str, dedupe_key: str, payload: str) -> bool:
@@ -59,16 +64,14 @@ class InboxStore:
 
     def _add_postgres(self, app, kind, dedupe_key, payload, now) -> bool:
         # The hot path of every callback: one prepared statement on a pooled connection, no ORM or
-        # statement compilation (measured: ~0.75 ms CPU through SQLAlchemy Core, ~0.2 ms this way).
-        conn = self._engine.raw_connection()
+        # statement compilation (measured: ~0.75 ms CPU through SQLAlchemy Core with a transaction, far less this way).
+        conn = self._intake_engine.raw_connection()
         try:
             with conn.cursor() as cur:
                 cur.execute(self._PG_INSERT, (app, kind, dedupe_key, payload, now, now), prepare=True)
-                inserted = cur.rowcount == 1
-            conn.commit()
-            return inserted
+                return cur.rowcount == 1
         except BaseException:
-            conn.rollback()
+            conn.invalidate()  # a connection in an unknown state is not handed to the next callback
             raise
         finally:
             conn.close()
@@ -123,6 +126,10 @@ class InboxStore:
                                   .values(status=PENDING, attempts=0, available_at=self._clock.now(),
                                           lease_until=None, finished_at=None))
         return result.rowcount == 1
+
+    def close(self) -> None:
+        if self._intake_engine is not None:
+            self._intake_engine.dispose()
 
     def counts(self) -> dict[str, int]:
         with self._engine.connect() as conn:
