@@ -36,7 +36,9 @@ SERVICE_FACTORIES: dict[str, str] = {
     "surveillance": "bot.compliance.surveillance:build_surveillance",
     "retention": "bot.compliance.retention:build_retention_service",
     "case_export": "bot.compliance.export:build_exporter",
+    "campaigns": "jobs.campaigns:build_campaign_service",
     "contacts": "bot.contacts.service:build_contacts_service",
+    "conversations": "bot.conversations.service:build_conversation_service",
 }
 
 
@@ -95,6 +97,7 @@ class Runtime:
         return dispatcher
 
     def close(self) -> None:
+        self.inbox.close()
         self.engine.dispose()
 
 
