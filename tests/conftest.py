@@ -46,3 +46,16 @@ def real_redis(db: int):
 
 def utc(*args) -> datetime:
     return datetime(*args, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def runtime_for_logs(tmp_path):
+    from bot import migrate
+    from bot.runtime import build_runtime
+    from tests.foundation.conftest import foundation_settings
+
+    url = f"sqlite:///{tmp_path / 'logs.db'}"
+    migrate.upgrade(url)
+    rt = build_runtime(foundation_settings(url), redis=real_redis(1))
+    yield rt
+    rt.close()
