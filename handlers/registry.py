@@ -9,9 +9,16 @@ from __future__ import annotations
 
 from bot import filters as F
 from bot.dispatcher import Dispatcher, Handler
+from handlers import contacts  # contacts
 from handlers import archive
 
 HANDLERS: list[tuple[int, Handler]] = [
+    (0, Handler(F.event("change_external_contact") & F.change_type("add_external_contact", "add_half_external_contact"), contacts.on_contact_added)),
+    (0, Handler(F.event("change_external_contact") & F.change_type("edit_external_contact"), contacts.on_contact_edited)),
+    (0, Handler(F.event("change_external_contact") & F.change_type("del_external_contact"), contacts.on_contact_deleted)),
+    (0, Handler(F.event("change_external_contact") & F.change_type("del_follow_user"), contacts.on_follow_user_deleted)),
+    (0, Handler(F.event("change_external_contact") & F.change_type("transfer_fail"), contacts.on_transfer_fail)),
+    (0, Handler(F.event("change_external_tag"), contacts.on_external_tag)),
     (0, Handler(F.event("msgaudit_notify"), archive.on_msgaudit_notify)),
 ]
 
