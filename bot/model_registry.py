@@ -6,6 +6,7 @@ Each domain adds its models module here, one line each.
 import importlib
 
 MODEL_MODULES = [
+    "jobs.models",
     "bot.compliance.models",
     "bot.contacts.models",
     "bot.models",

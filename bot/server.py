@@ -28,7 +28,9 @@ def _start_background(runtime) -> None:
 
 
 # Other long-running parts started next to the embedded worker ("module:function(runtime)").
-BACKGROUND_STARTERS: list[str] = []
+BACKGROUND_STARTERS: list[str] = [
+    "jobs.scheduler:start_embedded_scheduler",
+]
 
 
 class _GunicornApp(BaseApplication):
