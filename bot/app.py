@@ -13,6 +13,7 @@ from bot.wecom.callback import CallbackCodec
 # Blueprints other packages contribute: "module:attribute" of a flask.Blueprint.
 BLUEPRINTS = [
     "bot.web.callback:bp",
+    "bot.conversations.api:bp",
 ]
 
 

@@ -12,6 +12,7 @@ MODEL_MODULES = [
     "bot.models",
     "content.models",
     "bot.compliance.archive_models",
+    "bot.conversations.models",
 ]
 
 

@@ -1,0 +1,10 @@
+"""Approval card clicks (`template_card_event`; wechatpy parses it as an unknown event)."""
+
+from __future__ import annotations
+
+
+def on_template_card_event(update, ctx) -> None:
+    data = update.data
+    ctx.services.conversations.on_card_click(event_key=data.get("EventKey") or "", task_id=data.get("TaskId") or "",
+                                             response_code=data.get("ResponseCode"),
+                                             from_user=data.get("FromUserName") or "")
