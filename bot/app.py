@@ -8,12 +8,19 @@ from flask import Flask
 
 from bot.config import Settings, load_settings
 from bot.runtime import Runtime, build_runtime
+from bot.web.setup import init_web
 from bot.wecom.callback import CallbackCodec
 
 # Blueprints other packages contribute: "module:attribute" of a flask.Blueprint.
 BLUEPRINTS = [
     "bot.web.callback:bp",
     "bot.conversations.api:bp",
+    "bot.web.auth:bp",
+    "bot.web.advisor:bp",
+    "bot.web.sidebar:bp",
+    "bot.web.compliance:bp",
+    "bot.web.content_console:bp",
+    "bot.web.ops:bp",
 ]
 
 
@@ -40,6 +47,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     for target in BLUEPRINTS:
         module, attr = target.split(":")
         app.register_blueprint(getattr(importlib.import_module(module), attr))
+
+    init_web(app)
 
     @app.get("/healthz")
     def healthz():

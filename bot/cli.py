@@ -21,6 +21,7 @@ DOMAIN_COMMANDS = [
     "bot.compliance.archive_cli:review",
     "jobs.cli:campaigns",
     "jobs.cli:scheduler",
+    "bot.web.cli:users",
 ]
 
 

@@ -13,6 +13,7 @@ MODEL_MODULES = [
     "content.models",
     "bot.compliance.archive_models",
     "bot.conversations.models",
+    "bot.web.accounts",
 ]
 
 
