@@ -1,0 +1,155 @@
+"""Approval and sending rules: the console API, compliance at send time, a dead worker's claim, the
+48-hour window, expiry, the app-chat edit, and archived one-to-one chats (sidebar)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import requests
+from sqlalchemy import select, update
+
+from bot.compliance.models import OutboundBlock
+from bot.conversations.models import Suggestion
+from bot.conversations.service import ArchivedMessageError
+from bot.conversations.store import InvalidState
+from tests.conversations.harness import ADVISOR, API_TOKEN, OPEN_KFID, POOL_ADVISOR
+
+AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+
+
+def _routed(env, external_userid="wmAPR01", text="我的账户有个问题想请顾问看看"):
+    env.sim.kf_user_says(OPEN_KFID, external_userid, text)
+    env.drain()
+    with env.runtime.session_factory() as session:
+        return session.scalars(select(Suggestion).where(Suggestion.external_userid == external_userid)
+                               .order_by(Suggestion.id.desc())).first()
+
+
+def _texts(env, external_userid):
+    return [m["text"]["content"] for m in env.sim.kf_sent(external_userid)]
+
+
+def test_console_api_validates_and_answers_json(make_env):
+    env = make_env()
+    row = _routed(env)
+    base = f"{env.url}/api/suggestions"
+    assert requests.get(base, timeout=5).status_code == 401
+    assert requests.get(base, headers={"Authorization": "Bearer wrong"}, timeout=5).status_code == 401
+    listed = requests.get(base, params={"advisor": POOL_ADVISOR}, headers=AUTH, timeout=5).json()["suggestions"]
+    assert [s["id"] for s in listed] == [row.id]
+    one = requests.get(f"{base}/{row.id}", headers=AUTH, timeout=5).json()
+    assert one["question"] == "我的账户有个问题想请顾问看看" and one["events"][0]["event"] == "created"
+    assert requests.get(f"{base}/999", headers=AUTH, timeout=5).status_code == 404
+    assert requests.get(base, params={"state": "nope"}, headers=AUTH, timeout=5).status_code == 400
+    bad = requests.post(f"{base}/{row.id}/edit", json={"actor": POOL_ADVISOR}, headers=AUTH, timeout=5)
+    assert bad.status_code == 400 and bad.json()["error"] == "text_required"
+    empty = requests.post(f"{base}/{row.id}/edit", json={"actor": POOL_ADVISOR, "text": "  "}, headers=AUTH, timeout=5)
+    assert empty.status_code == 400
+    assert requests.post(f"{base}/{row.id}/ignore", json={}, headers=AUTH, timeout=5).status_code == 400
+    other = requests.post(f"{base}/{row.id}/ignore", json={"actor": "stranger"}, headers=AUTH, timeout=5)
+    assert other.status_code == 403
+    assert env.service.get(row.id)["state"] == "pending"  # bad input changed nothing
+    ignored = requests.post(f"{base}/{row.id}/ignore", json={"actor": POOL_ADVISOR}, headers=AUTH, timeout=5)
+    assert ignored.status_code == 200 and ignored.json()["state"] == "rejected"
+    again = requests.post(f"{base}/{row.id}/approve", json={"actor": POOL_ADVISOR}, headers=AUTH, timeout=5)
+    assert again.status_code == 409 and again.json()["state"] == "rejected"
+    card = [m for m in env.sim.app_messages(POOL_ADVISOR) if m["msgtype"] == "template_card"][0]
+    assert card["replaced_by"] == "已忽略"
+
+
+def test_compliance_blocks_at_send_time(make_env):
+    env = make_env()
+    row = _routed(env, "wmBLK01")
+    state = env.service.edit(row.id, "这款产品保本保收益，稳赚不赔。", POOL_ADVISOR)["state"]
+    assert state == "failed" and "compliance_blocked" in env.service.get(row.id)["last_error"]
+    assert _texts(env, "wmBLK01") == [env.service.settings.holding_notice]
+    with env.runtime.session_factory() as session:
+        block = session.scalars(select(OutboundBlock)).one()
+    assert block.origin == f"suggestion:{row.id}" and block.channel == "kf"
+
+
+def test_a_dead_workers_claim_is_taken_over_with_the_same_msgid(make_env):
+    env = make_env()
+    row = _routed(env, "wmDEAD1")
+    with env.runtime.session() as session:
+        session.execute(update(Suggestion).where(Suggestion.id == row.id)
+                        .values(edited_text="您好，已为您查询，请留意短信通知。", state="sending", decided_by=POOL_ADVISOR,
+                                sending_since=env.runtime.clock.now()))
+    # The dead worker's call had reached WeCom before it died.
+    env.runtime.wecom.client("kf").kf_message.send_text("wmDEAD1", OPEN_KFID, "您好，已为您查询，请留意短信通知。",
+                                                        msgid=row.send_msgid)
+    assert env.service.resume() == 0  # still inside its lease: nobody else touches it
+    env.sim.advance(env.service.settings.send_lease_seconds + 1)
+    assert env.service.resume() == 1
+    assert env.service.get(row.id)["state"] == "sent"
+    assert _texts(env, "wmDEAD1") == [env.service.settings.holding_notice, "您好，已为您查询，请留意短信通知。"]
+
+
+def test_outside_the_48_hour_window_nothing_is_sent(make_env):
+    env = make_env(pending_expiry_hours=100)
+    row = _routed(env, "wmWIN01")
+    env.sim.advance(timedelta(hours=49))
+    assert env.service.edit(row.id, "您好，久等了。", POOL_ADVISOR)["state"] == "failed"
+    assert env.service.get(row.id)["last_error"] == "kf_window_closed"
+    assert not any((c.body or {}).get("msgid") == row.send_msgid for c in env.sim.calls("kf/send_msg"))
+
+
+def test_unanswered_suggestions_expire_and_their_cards_say_so(make_env):
+    env = make_env()
+    row = _routed(env, "wmEXP01")
+    env.sim.advance(timedelta(hours=49))
+    assert env.service.approval.expire_stale() == 1
+    assert env.service.get(row.id)["state"] == "expired"
+    card = [m for m in env.sim.app_messages(POOL_ADVISOR) if m["task_id"] == row.card_task_id][0]
+    assert card["replaced_by"] == "已过期"  # closed with the response_code message/send returned
+    with pytest.raises(InvalidState):
+        env.service.edit(row.id, "您好", POOL_ADVISOR)
+
+
+def test_edit_typed_in_the_app_chat_after_pressing_edit(make_env):
+    env = make_env()
+    row = _routed(env, "wmCHAT1")
+    env.sim.click_card(POOL_ADVISOR, row.card_task_id, "sug_edit")
+    env.drain()
+    env.sim.callbacks.text_message(POOL_ADVISOR, "您好，您的问题已记录，顾问今天会回电。", app="advisor")
+    env.drain()
+    assert env.service.get(row.id)["state"] == "sent"
+    assert _texts(env, "wmCHAT1")[-1] == "您好，您的问题已记录，顾问今天会回电。"
+    assert env.service.get(row.id)["events"][-1]["actor"] == POOL_ADVISOR
+
+
+def test_a_click_from_someone_else_changes_nothing(make_env):
+    env = make_env()
+    row = _routed(env, "wmOTH01")
+    env.sim.add_member("intruder", "路人")
+    env.sim.callbacks.template_card_event("intruder", row.card_task_id, "sug_ignore", "RC-fake")
+    env.drain()
+    assert env.service.get(row.id)["state"] == "pending"
+
+
+def test_archived_one_to_one_chat_goes_to_the_sidebar(make_env):
+    env = make_env()
+    now_ms = int(env.runtime.clock.now().timestamp() * 1000)
+    with pytest.raises(ArchivedMessageError):
+        env.service.accept_archived_message({"msgid": "m0", "from": "wmARC01", "tolist": [ADVISOR, "x"],
+                                             "msgtime": now_ms, "msgtype": "text", "text": {"content": "?"}})
+    question = {"msgid": "arc-1", "action": "send", "from": "wmARC01", "tolist": [ADVISOR], "roomid": "",
+                "msgtime": now_ms, "msgtype": "text", "text": {"content": "我的账户想请您看一下"}}
+    out = env.service.accept_archived_message(question)
+    assert out["recorded"] and env.service.accept_archived_message(question)["recorded"] is False
+    suggestion = env.service.get(out["suggestion_id"])
+    assert suggestion["channel"] == "archive" and suggestion["advisor_userid"] == ADVISOR
+    assert "not_kf_channel" in suggestion["reasons"]
+    assert [m["task_id"] for m in env.sim.app_messages(ADVISOR)] == [_task(env, out["suggestion_id"])]
+    reply = "您好，我稍后帮您看一下账户情况。"
+    assert env.service.edit(out["suggestion_id"], reply, ADVISOR)["state"] == "ready_for_sidebar"
+    assert env.sim.calls("kf/send_msg") == []  # the advisor sends it from the sidebar, not the bot
+    env.service.accept_archived_message({"msgid": "arc-2", "from": ADVISOR, "tolist": ["wmARC01"], "roomid": "",
+                                         "msgtime": now_ms + 5000, "msgtype": "text", "text": {"content": reply}})
+    assert env.service.get(out["suggestion_id"])["state"] == "sent"
+
+
+def _task(env, suggestion_id):
+    with env.runtime.session_factory() as session:
+        return session.get(Suggestion, suggestion_id).card_task_id
