@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import insert, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
-from bot.compliance.archive_models import (CHANNELS, DIRECTIONS, GENESIS_HASH, ArchiveChainHead,
+from bot.compliance.archive_models import (CHANNELS, DIRECTIONS, GENESIS_HASH, INBOUND, ArchiveChainHead,
                                            ArchiveMessage)
 from bot.compliance.search import ensure_sqlite_fts, tokenize
 from bot.db import session_scope
@@ -197,6 +197,13 @@ class ArchiveService:
         with session_scope(self._session_factory) as session:
             row = session.execute(select(_MSG).where(_MSG.c.id == record_id)).mappings().first()
             return dict(row) if row else None
+
+    def first_client_message_after(self, external_userid: str, since: datetime) -> datetime | None:
+        """When the client first wrote (any channel) after `since`, or None (campaign reply metric)."""
+        with session_scope(self._session_factory) as session:
+            return session.scalar(select(_MSG.c.sent_at).where(
+                _MSG.c.external_userid == external_userid, _MSG.c.direction == INBOUND, _MSG.c.sent_at > since)
+                .order_by(_MSG.c.sent_at).limit(1))
 
     def head(self) -> dict:
         with session_scope(self._session_factory) as session:

@@ -178,3 +178,13 @@ def test_postgres_concurrent_writers_keep_one_gap_free_chain(pg_runtime):
     assert archive.head()["last_seq"] == 100
     result = pg_runtime.services.archive_verifier.verify()
     assert (result.status, result.checked) == ("ok", 100)
+
+
+def test_first_client_message_after(runtime):
+    archive, now = runtime.services.archive, runtime.clock.now()
+    archive.record("mass", "outbound", "zhangsan", "wmA", "今日资讯", now, external_userid="wmA", userid="zhangsan")
+    archive.record("kf", "inbound", "wmA", "kf", "谢谢", now + timedelta(hours=2), msgid="r1", external_userid="wmA")
+    archive.record("kf", "inbound", "wmA", "kf", "还有问题", now + timedelta(hours=5), msgid="r2", external_userid="wmA")
+    assert archive.first_client_message_after("wmA", now) == now + timedelta(hours=2)
+    assert archive.first_client_message_after("wmA", now + timedelta(hours=6)) is None
+    assert archive.first_client_message_after("wmB", now) is None
