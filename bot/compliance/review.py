@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from bot.compliance.archive_audit import audit_trail, check_actor, write_audit
 from bot.compliance.archive_models import (ALERT_STATUSES, CLAIMED, CLOSED, DISPOSITIONS, ESCALATED, OPEN,
@@ -51,10 +51,10 @@ class ReviewService:
             stmt = stmt.where(_A.c.userid == advisor)
         if client:
             stmt = stmt.where(_A.c.external_userid == client)
+        severity_rank = case(SEVERITY_ORDER, value=_A.c.severity, else_=9)
+        stmt = stmt.order_by(severity_rank, _A.c.created_at, _A.c.id).limit(limit)
         with session_scope(self._session_factory) as session:
-            rows = [dict(r) for r in session.execute(stmt.order_by(_A.c.created_at, _A.c.id)).mappings()]
-        rows.sort(key=lambda r: (SEVERITY_ORDER.get(r["severity"], 9), r["created_at"], r["id"]))
-        return rows[:limit]
+            return [dict(r) for r in session.execute(stmt).mappings()]
 
     def get(self, alert_id: int) -> dict:
         """The alert, its message and its audit trail."""
