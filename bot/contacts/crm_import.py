@@ -14,8 +14,10 @@ import io
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -32,7 +34,6 @@ COLUMNS = ("client_no", "external_userid", "owner_userid", "total_assets", "secu
 AMOUNTS = ("total_assets", "securities_value", "cash_balance")
 DATES = ("last_trade_date", "open_date", "first_deposit_date")
 _AMOUNT = re.compile(r"-?\d{1,15}(\.\d{1,6})?")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ID = re.compile(r"[A-Za-z0-9_\-@.]{1,64}")
 RISK_LEVELS = {"C1", "C2", "C3", "C4", "C5"}
 
@@ -83,46 +84,68 @@ class ImportReport:
                 "errors": [{"line": n, "reason": r} for n, r in self.errors], "seconds": round(self.seconds, 2)}
 
 
-def _opt(value: str) -> str | None:
-    value = value.strip()
-    return value or None
+def _identifier(value: str, name: str, _year: int) -> str:
+    if not _ID.fullmatch(value) or (name == "client_no" and len(value) > 32):
+        raise RowError(f"{name} 格式不正确")
+    return value
+
+
+def _amount(value: str, name: str, _year: int) -> str:
+    if not _AMOUNT.fullmatch(value):
+        raise RowError(f"{name} 不是金额: {value[:20]!r}")
+    return value
+
+
+def _date(value: str, name: str, _year: int) -> str:
+    if len(value) != 10 or value[4] != "-" or value[7] != "-":
+        raise RowError(f"{name} 不是 YYYY-MM-DD 日期: {value[:20]!r}")
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise RowError(f"{name} 不是有效日期: {value!r}") from None
+    return value
+
+
+def _count(value: str, name: str, _year: int) -> str:
+    if not value.isdigit() or len(value) > 6:
+        raise RowError(f"{name} 不是非负整数: {value[:20]!r}")
+    return value
+
+
+def _risk(value: str, name: str, _year: int) -> str:
+    value = value.upper()
+    if value not in RISK_LEVELS:
+        raise RowError(f"{name} 应为 C1–C5: {value[:10]!r}")
+    return value
+
+
+def _birth_year(value: str, name: str, year: int) -> str:
+    if not value.isdigit() or not 1900 <= int(value) <= year:
+        raise RowError(f"{name} 不是有效年份: {value[:10]!r}")
+    return value
+
+
+CHECKS = {"client_no": _identifier, "external_userid": _identifier, "owner_userid": _identifier,
+          "total_assets": _amount, "securities_value": _amount, "cash_balance": _amount,
+          "last_trade_date": _date, "open_date": _date, "first_deposit_date": _date, "trades_12m": _count,
+          "risk_level": _risk, "birth_year": _birth_year}
 
 
 def parse_row(values: list[str], index: dict[str, int], this_year: int) -> list:
     """Validate one CSV row; returns the staged values (strings or None) in COLUMNS order."""
     if "\ufffd" in "".join(values):
         raise RowError("不是有效的 UTF-8 文本")
-    get = {name: (_opt(values[i]) if i < len(values) else None) for name, i in index.items()}
-    out = []
+    out: list = []
+    n = len(values)
     for name in COLUMNS:
-        value = get[name]
-        if value is None:
-            if name == "client_no":
-                raise RowError("client_no 为空")
-        elif name in ("client_no", "external_userid", "owner_userid"):
-            if not _ID.fullmatch(value) or (name == "client_no" and len(value) > 32):
-                raise RowError(f"{name} 格式不正确")
-        elif name in AMOUNTS:
-            if not _AMOUNT.fullmatch(value):
-                raise RowError(f"{name} 不是金额: {value[:20]!r}")
-        elif name in DATES:
-            if not _DATE.fullmatch(value):
-                raise RowError(f"{name} 不是 YYYY-MM-DD 日期: {value[:20]!r}")
-            try:
-                date.fromisoformat(value)
-            except ValueError:
-                raise RowError(f"{name} 不是有效日期: {value!r}") from None
-        elif name == "trades_12m":
-            if not value.isdigit() or len(value) > 6:
-                raise RowError(f"trades_12m 不是非负整数: {value[:20]!r}")
-        elif name == "risk_level":
-            value = value.upper()
-            if value not in RISK_LEVELS:
-                raise RowError(f"risk_level 应为 C1–C5: {value[:10]!r}")
-        elif name == "birth_year":
-            if not value.isdigit() or not 1900 <= int(value) <= this_year:
-                raise RowError(f"birth_year 不是有效年份: {value[:10]!r}")
-        out.append(value)
+        i = index[name]
+        value = values[i].strip() if i < n else ""
+        if value:
+            out.append(CHECKS[name](value, name, this_year))
+        elif name == "client_no":
+            raise RowError("client_no 为空")
+        else:
+            out.append(None)
     return out
 
 
@@ -139,6 +162,7 @@ class CrmImporter:
         self.engine = engine
         self.clock = clock
         self.settings = settings
+        self._lock = threading.Lock()
 
     def import_file(self, path: str, *, progress: bool = False) -> ImportReport:
         if not os.path.isfile(path):
@@ -159,13 +183,20 @@ class CrmImporter:
             raise ImportFileError("CSV 文件为空") from None
         report = ImportReport(import_id=self._start(filename))
         try:
-            with self.engine.connect() as conn:
+            # The database merges chunk N on a worker thread while this thread parses chunk N+1.
+            with self.engine.connect() as conn, ThreadPoolExecutor(max_workers=1) as pool:
                 self._stage_table(conn)
+                pending = None
                 for chunk in self._chunks(rows, index, report):
-                    self._merge(conn, chunk, report)
+                    if pending is not None:
+                        pending.result()
+                    pending = pool.submit(self._merge, conn, chunk, report)
+                if pending is not None:
+                    pending.result()
         except BaseException:
             self._finish(report, "failed")
             raise
+        report.errors.sort()
         report.seconds = time.perf_counter() - started
         self._finish(report, "done")
         logger.info("crm import id=%s ok=%d bad=%d activities=%d in %.1fs", report.import_id, report.rows_ok,
@@ -200,9 +231,10 @@ class CrmImporter:
             yield list(chunk.values())
 
     def _bad(self, report: ImportReport, line: int, reason: str) -> None:
-        report.rows_bad += 1
-        if len(report.errors) < self.settings.import_max_reported_errors:
-            report.errors.append((line, reason))
+        with self._lock:
+            report.rows_bad += 1
+            if len(report.errors) < self.settings.import_max_reported_errors:
+                report.errors.append((line, reason))
 
     def _stage_table(self, conn) -> None:
         pg = conn.dialect.name == "postgresql"
@@ -236,7 +268,8 @@ class CrmImporter:
         except BaseException:
             conn.rollback()
             raise
-        report.rows_ok += len(chunk) - len(conflicts)
+        with self._lock:
+            report.rows_ok += len(chunk) - len(conflicts)
 
     def _start(self, filename: str) -> int:
         with self.engine.begin() as conn:

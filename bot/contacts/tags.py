@@ -90,6 +90,12 @@ def today_beijing(now: datetime):
     return now.astimezone(BEIJING).date()
 
 
+DELETE_REMOVED = ("DELETE FROM contact_tag WHERE source = 'rule' AND (contact_id, tag_id) IN "
+                  "(SELECT contact_id, tag_id FROM tag_removed)")
+DELETE_REMOVED_PG = ("DELETE FROM contact_tag ct USING tag_removed r WHERE ct.source = 'rule' "
+                     "AND ct.contact_id = r.contact_id AND ct.tag_id = r.tag_id")
+
+
 def _group_inserts(group: RuleGroup, ids: dict[str, int]) -> list[str]:
     source = "FROM contact c LEFT JOIN crm_client k ON k.external_userid = c.external_userid"
     if group.exclusive:
@@ -121,18 +127,20 @@ def recompute(session: Session, settings: ContactsSettings, now: datetime,
         session.execute(sql(statement, params))
     if pg:
         session.execute(sql("ANALYZE tag_desired"))
-    current = "SELECT contact_id, tag_id FROM contact_tag WHERE source = 'rule'"
+    rule_rows = "SELECT contact_id, tag_id FROM contact_tag WHERE source = 'rule'"
+    held = "SELECT contact_id, tag_id FROM contact_tag"  # a tag also held manually is not added again
     desired = "SELECT contact_id, tag_id FROM tag_desired"
-    session.execute(sql(f"CREATE TEMP TABLE tag_added AS {desired} EXCEPT {current}"))
-    session.execute(sql(f"CREATE TEMP TABLE tag_removed AS {current} EXCEPT {desired}"))
+    session.execute(sql(f"CREATE TEMP TABLE tag_added AS {desired} EXCEPT {held}"))
+    session.execute(sql(f"CREATE TEMP TABLE tag_removed AS {rule_rows} EXCEPT {desired}"))
     added = dict(session.execute(sql("SELECT tag_id, count(*) FROM tag_added GROUP BY tag_id")).all())
     removed = dict(session.execute(sql("SELECT tag_id, count(*) FROM tag_removed GROUP BY tag_id")).all())
     if removed:
-        session.execute(sql("DELETE FROM contact_tag WHERE source = 'rule' AND (contact_id, tag_id) IN "
-                            "(SELECT contact_id, tag_id FROM tag_removed)"))
-    if added:
+        if pg:
+            session.execute(sql("ANALYZE tag_removed"))
+        session.execute(sql(DELETE_REMOVED_PG if pg else DELETE_REMOVED))
+    if added:  # sorted: the primary-key index is filled in order
         session.execute(sql("INSERT INTO contact_tag (contact_id, tag_id, source) SELECT contact_id, tag_id, 'rule' "
-                            "FROM tag_added WHERE true ON CONFLICT (contact_id, tag_id) DO NOTHING"))
+                            "FROM tag_added ORDER BY contact_id, tag_id"))
     drop_temp(session, "tag_desired", "tag_added", "tag_removed")
     labels = tag_labels(session, set(added) | set(removed))
     report = RecomputeReport(added={labels[t]: n for t, n in sorted(added.items())},

@@ -12,9 +12,13 @@ from tests.contacts.harness import Harness
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-@pytest.fixture
-def h(sqlite_url, clock, redis_client, tmp_path):
-    harness = Harness(sqlite_url, clock, redis_client)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def h(request, clock, redis_client, tmp_path):
+    if request.param == "sqlite":
+        url = request.getfixturevalue("sqlite_url")
+    else:  # the pg_runtime fixture empties the contacts tables of the PostgreSQL test database
+        url = request.getfixturevalue("pg_runtime").settings.database.url
+    harness = Harness(url, clock, redis_client)
     sim = harness.sim
     for userid in ("adv_a", "adv_b", "adv_c", "central", "adv_gone"):
         sim.add_member(userid, f"成员{userid}")
