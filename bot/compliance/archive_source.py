@@ -24,7 +24,8 @@ from typing import Any, Protocol
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import padding
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.compliance.archive import ArchiveEntry, ArchiveService
 from bot.compliance.archive_models import INBOUND, OUTBOUND, ArchivePullCursor
@@ -171,13 +172,11 @@ class ArchivePuller:
         return {"archived": archived, "batches": batches, "cursor": seq}
 
     def _advance(self, session, old: int, new: int) -> bool:
+        """Move the cursor old -> new; False when another puller moved it first (this batch is dropped)."""
         now = self._clock.now()
-        exists = session.scalar(select(_CUR.c.seq).where(_CUR.c.source == CURSOR_NAME))
-        if exists is None:
-            if old != 0:
-                return False
-            session.execute(insert(_CUR).values(source=CURSOR_NAME, seq=new, updated_at=now))
-            return True
+        ins = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        session.execute(ins(_CUR).values(source=CURSOR_NAME, seq=0, updated_at=now)
+                        .on_conflict_do_nothing(index_elements=["source"]))
         return session.execute(update(_CUR).where(_CUR.c.source == CURSOR_NAME, _CUR.c.seq == old)
                                .values(seq=new, updated_at=now)).rowcount == 1
 

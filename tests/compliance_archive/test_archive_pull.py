@@ -176,3 +176,28 @@ def test_end_to_end_msgaudit_notify_from_the_simulator(sqlite_url, clock, chats)
         sim.stop()
         server.shutdown()
         runtime.close()
+
+
+@pytest.mark.postgres
+def test_two_pullers_at_once_on_postgres_neither_skip_nor_duplicate(pg_url, clock, chats):
+    for i in range(60):
+        chats.text("zhangsan" if i % 2 else "wmClient01", ["wmClient01" if i % 2 else "zhangsan"], f"消息{i}")
+    rt = _runtime(pg_url, clock, chats, pull_limit=7)
+    errors = []
+
+    def pull():
+        try:
+            rt.services.archive_puller.pull()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=pull) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert rt.services.archive_puller.cursor() == 60
+    assert rt.services.archive.head()["last_seq"] == 60
+    assert rt.services.archive_verifier.verify().status == "ok"
+    rt.close()
