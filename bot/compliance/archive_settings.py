@@ -38,6 +38,8 @@ class ArchiveSettings(BaseModel):
     # Retention: archived messages are kept this many years (default 20), then may be purged.
     # None falls back to [compliance].retention_years, then 20.
     retention_years: int | None = Field(None, ge=1, le=100)
+    # Per-channel retention in years (kf, app, mass, chat) where it differs from retention_years.
+    channel_retention_years: dict[Literal["kf", "app", "mass", "chat"], int] = Field(default_factory=dict)
     # Messages screened per surveillance batch.
     screen_batch: int = Field(500, ge=1, le=10000)
     # Which directions surveillance screens: what staff and the bot sent ("outbound"); add "inbound"
@@ -48,6 +50,14 @@ class ArchiveSettings(BaseModel):
     case_context_days: int = Field(3, ge=0, le=365)
     # Search: largest page a search may return.
     search_max_limit: int = Field(500, ge=1, le=10000)
+
+    @field_validator("channel_retention_years")
+    @classmethod
+    def _positive_years(cls, value: dict[str, int]) -> dict[str, int]:
+        for channel, years in value.items():
+            if not 1 <= years <= 100:
+                raise ValueError(f"{channel}: retention must be 1-100 years")
+        return value
 
     @field_validator("private_keys")
     @classmethod

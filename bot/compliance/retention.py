@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import and_, delete, func, insert, not_, select, text, update
+from sqlalchemy import and_, delete, func, insert, not_, or_, select, text, update
 
 from bot.compliance.archive import lock_chain
 from bot.compliance.archive_audit import check_actor, write_audit
@@ -42,17 +42,27 @@ def years_before(moment: datetime, years: int) -> datetime:
 
 
 class RetentionService:
-    def __init__(self, session_factory, clock, *, retention_years: int = 20):
+    def __init__(self, session_factory, clock, *, retention_years: int = 20,
+                 channel_retention_years: dict[str, int] | None = None):
         self._session_factory = session_factory
         self._clock = clock
         self.retention_years = retention_years
+        self.channel_retention_years = dict(channel_retention_years or {})
 
     def retention_cutoff(self) -> datetime:
         """Records sent before this moment are past retention."""
         return years_before(self._clock.now(), self.retention_years)
 
-    def _conditions(self, cutoff: datetime):
-        old = _M.c.sent_at < cutoff
+    def _conditions(self, cutoff: datetime, before: datetime | None):
+        """Past retention: before `cutoff`, or before the channel's own retention where one is set
+        (and before `before` when given)."""
+        now = self._clock.now()
+        channel_cutoff = lambda years: min(before, years_before(now, years)) if before else years_before(now, years)  # noqa: E731
+        parts = [and_(_M.c.channel == channel, _M.c.sent_at < channel_cutoff(years))
+                 for channel, years in sorted(self.channel_retention_years.items())]
+        parts.append(and_(_M.c.channel.not_in(sorted(self.channel_retention_years)), _M.c.sent_at < cutoff)
+                     if self.channel_retention_years else _M.c.sent_at < cutoff)
+        old = or_(*parts)
         held = active_hold_clause(_M.c.external_userid, _M.c.userid)
         open_alert = select(_A.c.id).where(_A.c.message_id == _M.c.id, _A.c.status != CLOSED).exists()
         return old, held, open_alert
@@ -68,7 +78,7 @@ class RetentionService:
         if cutoff > limit:
             raise PurgeError(f"{cutoff:%Y-%m-%d} 之前的部分记录仍在 {self.retention_years} 年保留期内；"
                              f"最晚只能删除 {limit:%Y-%m-%d %H:%M} (UTC) 之前的记录")
-        old, held, open_alert = self._conditions(cutoff)
+        old, held, open_alert = self._conditions(cutoff, before)
         purgeable = and_(old, not_(held), not_(open_alert))
         now = self._clock.now()
         with session_scope(self._session_factory) as session:
@@ -136,5 +146,6 @@ def _aware(value):
 def build_retention_service(runtime) -> RetentionService:
     from bot.compliance.archive_settings import archive_settings
 
-    return RetentionService(runtime.session_factory, runtime.clock,
-                            retention_years=archive_settings(runtime.settings).retention_years)
+    cfg = archive_settings(runtime.settings)
+    return RetentionService(runtime.session_factory, runtime.clock, retention_years=cfg.retention_years,
+                            channel_retention_years=cfg.channel_retention_years)

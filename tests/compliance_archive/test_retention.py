@@ -121,3 +121,30 @@ def test_purge_on_postgres_uses_the_controlled_path(pg_runtime, pg_url):
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM archive_tombstone"))
     engine.dispose()
+
+
+def test_channel_retention_and_settings_validation(sqlite_url, clock):
+    from bot.config import ConfigError
+    from bot.compliance.archive_settings import archive_settings
+    from bot.config import load_settings
+    from tests.compliance_archive.conftest import make_runtime
+
+    rt = make_runtime(sqlite_url, clock, {"channel_retention_years": {"mass": 5, "chat": 30}})
+    archive = rt.services.archive
+    ten_years_ago = clock.now().replace(year=clock.now().year - 10)
+    for channel in ("mass", "chat", "kf"):
+        archive.record(channel, "outbound", "zhangsan", "wmA", "消息", ten_years_ago, msgid=f"{channel}-10y")
+        archive.record(channel, "outbound", "zhangsan", "wmA", "消息", OLD, msgid=f"{channel}-old")
+    result = rt.services.retention.purge(by="officer1", reason="到期")
+    left = sorted(r["msgid"] for r in rt.services.archive_search.search(limit=50))
+    assert left == ["chat-10y", "chat-old", "kf-10y"]  # mass: 5 y; kf: 20 y; chat: 30 y
+    assert result["purged"] == 3
+    assert rt.services.archive_verifier.verify().status == "ok"
+    rt.close()
+    with pytest.raises(ConfigError, match="compliance.archive.channel_retention_years"):
+        archive_settings(load_settings(overrides={"compliance": {"archive": {"channel_retention_years": {"sms": 3}}}},
+                                       environ={}))
+    with pytest.raises(ConfigError, match="pull_limit"):
+        archive_settings(load_settings(overrides={"compliance": {"archive": {"pull_limit": 5000}}}, environ={}))
+    cfg = archive_settings(load_settings(overrides={"compliance": {"retention_years": 30}}, environ={}))
+    assert cfg.retention_years == 30
