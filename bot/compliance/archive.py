@@ -103,9 +103,15 @@ class ArchiveEntry:
         for name, value in (("sender", sender), ("external_userid", external_userid), ("userid", userid)):
             if value is not None and len(str(value)) > 128:
                 raise ArchiveError(f"{name} is longer than 128 characters")
+        if len(msgtype) > 32:
+            raise ArchiveError("msgtype is longer than 32 characters")
         opt = lambda v: None if v is None else str(v)  # noqa: E731 - ids may be ints or strings
-        return cls(channel, direction, sender, receiver[:1024], content, sent_at.astimezone(timezone.utc),
-                   opt(msgid), msgtype[:32], opt(external_userid), opt(userid), opt(suggestion_id),
+        for name, value in (("suggestion_id", suggestion_id), ("content_version_id", content_version_id),
+                            ("origin", origin)):
+            if value is not None and len(str(value)) > 64:
+                raise ArchiveError(f"{name} is longer than 64 characters")
+        return cls(channel, direction, sender, receiver, content, sent_at.astimezone(timezone.utc),
+                   opt(msgid), msgtype, opt(external_userid), opt(userid), opt(suggestion_id),
                    opt(content_version_id), opt(origin))
 
 

@@ -37,7 +37,7 @@ class ArchiveMessage(Base):
     channel: Mapped[str] = mapped_column(String(16))
     direction: Mapped[str] = mapped_column(String(8))
     sender: Mapped[str] = mapped_column(String(128))
-    receiver: Mapped[str] = mapped_column(String(1024))
+    receiver: Mapped[str] = mapped_column(Text)  # one id, a room id, or a comma-separated list
     external_userid: Mapped[str | None] = mapped_column(String(128), nullable=True)
     userid: Mapped[str | None] = mapped_column(String(128), nullable=True)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())

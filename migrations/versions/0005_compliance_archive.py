@@ -165,7 +165,7 @@ def upgrade() -> None:
     sa.Column('channel', sa.String(length=16), nullable=False),
     sa.Column('direction', sa.String(length=8), nullable=False),
     sa.Column('sender', sa.String(length=128), nullable=False),
-    sa.Column('receiver', sa.String(length=1024), nullable=False),
+    sa.Column('receiver', sa.Text(), nullable=False),
     sa.Column('external_userid', sa.String(length=128), nullable=True),
     sa.Column('userid', sa.String(length=128), nullable=True),
     sa.Column('sent_at', bot.db.UTCDateTime(timezone=True), nullable=False),
