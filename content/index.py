@@ -1,0 +1,163 @@
+"""The in-memory search index over live content: BM25 over passages plus exact dense search.
+
+A document (one live version) contributes passages: its title and each question phrasing. Search is
+two-stage so it stays fast at 100k items: candidates come from the BM25 top passages and from the
+dense top items by centroid (mean of the item's passage vectors); every candidate is then scored
+exactly (best passage, lexically and densely) and the two scores are fused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from content.bm25 import BM25Index
+
+_TITLE_PREFIX = re.compile(r"^[^｜|]{1,6}[｜|]\s*")
+
+
+@dataclass(frozen=True)
+class Document:
+    version_id: int
+    item_id: int
+    slug: str
+    kind: str
+    title: str
+    body: str = ""
+    questions: tuple[str, ...] = ()
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    auto_reply_allowed: bool = False
+    risk_level: str | None = None
+
+    def passages(self) -> list[str]:
+        out = [_TITLE_PREFIX.sub("", self.title).strip() or self.title]
+        for question in self.questions:
+            if question not in out:
+                out.append(question)
+        return out
+
+    def passage_hash(self) -> str:
+        return hashlib.sha256("\n".join(self.passages()).encode()).hexdigest()
+
+
+@dataclass
+class Scored:
+    doc: int
+    lexical: float
+    dense: float | None
+    body: float
+    lexical_passage: int
+    dense_passage: int
+    fused: float = 0.0
+    terms: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _timestamps(values, default: float) -> np.ndarray:
+    return np.array([v.timestamp() if v is not None else default for v in values], dtype=np.float64)
+
+
+class SearchIndex:
+    def __init__(self, docs: list[Document], tokens: list[list[tuple[str, ...]]],
+                 vectors: list[np.ndarray] | None = None, body_tokens: list[tuple[str, ...]] | None = None):
+        """``tokens[i]`` and ``vectors[i]`` hold the passages of ``docs[i]`` in order;
+        ``body_tokens[i]`` the tokens of its body (a second, document-level lexical field)."""
+        self.docs = docs
+        counts = np.array([len(t) for t in tokens], dtype=np.int64)
+        self.starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self.owner = np.repeat(np.arange(len(docs), dtype=np.int32), counts)
+        self.passage_tokens = [t for doc_tokens in tokens for t in doc_tokens]
+        self.bm25 = BM25Index(self.passage_tokens)
+        self.body_bm25 = BM25Index(body_tokens) if body_tokens is not None else None
+        self.kinds = np.array([d.kind for d in docs], dtype=object)
+        self.valid_from = _timestamps([d.valid_from for d in docs], -np.inf)
+        self.valid_until = _timestamps([d.valid_until for d in docs], np.inf)
+        self._kind_masks: dict[tuple[str, ...], np.ndarray] = {}
+        self.passage_vectors = self.centroids = None
+        if vectors is not None and docs:
+            matrix = np.vstack(vectors).astype(np.float32)
+            sums = np.add.reduceat(matrix, self.starts[:-1], axis=0)
+            self.centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+            self.passage_vectors = matrix.astype(np.float16)  # rescoring only gathers a few rows
+
+    @property
+    def dense_ready(self) -> bool:
+        return self.centroids is not None
+
+    def eligible(self, now: datetime, kinds: tuple[str, ...] | None) -> np.ndarray:
+        ts = now.timestamp()
+        mask = (self.valid_from <= ts) & (ts < self.valid_until)
+        if kinds:
+            kind_mask = self._kind_masks.get(kinds)
+            if kind_mask is None:
+                kind_mask = self._kind_masks[kinds] = np.isin(self.kinds, list(kinds))
+            mask &= kind_mask
+        return mask
+
+    def candidates(self, query_tokens: tuple[str, ...], query_vector: np.ndarray | None, mask: np.ndarray,
+                   pool: int) -> list[Scored]:
+        """Exact lexical and dense scores for the union of both first stages, eligible docs only."""
+        docs: dict[int, None] = {}
+        if query_tokens:
+            pids, _ = self.bm25.search(query_tokens, pool * 4)
+            for doc in self.owner[pids]:
+                if mask[doc]:
+                    docs.setdefault(int(doc))
+                    if len(docs) >= pool:
+                        break
+        if query_tokens and self.body_bm25 is not None:
+            found = 0
+            for doc in self.body_bm25.search(query_tokens, pool * 2)[0]:
+                if mask[doc]:
+                    docs.setdefault(int(doc))
+                    found += 1
+                    if found >= pool:
+                        break
+        if query_vector is not None and self.dense_ready:
+            scores = self.centroids @ query_vector
+            scores[~mask] = -np.inf
+            limit = min(pool, int(mask.sum()))
+            if limit > 0:
+                top = np.argpartition(-scores, limit - 1)[:limit] if len(scores) > limit else np.arange(len(scores))
+                for doc in top[np.isfinite(scores[top])]:
+                    docs.setdefault(int(doc))
+        return self._rescore(list(docs), query_tokens, query_vector)
+
+    def _rescore(self, docs: list[int], query_tokens, query_vector) -> list[Scored]:
+        if not docs:
+            return []
+        ranges = [np.arange(self.starts[d], self.starts[d + 1]) for d in docs]
+        pids = np.concatenate(ranges)
+        seg = np.concatenate([[0], np.cumsum([len(r) for r in ranges])[:-1]])
+        lex = self.bm25.score_passages(query_tokens, pids) if query_tokens else np.zeros(len(pids), np.float32)
+        body = np.zeros(len(docs), np.float32)
+        if query_tokens and self.body_bm25 is not None:
+            body = self.body_bm25.score_passages(query_tokens, np.asarray(docs, dtype=np.int64))
+        dense = None
+        if query_vector is not None and self.dense_ready:
+            dense = self.passage_vectors[pids].astype(np.float32) @ query_vector
+        out = []
+        for i, doc in enumerate(docs):
+            lo, hi = seg[i], seg[i] + len(ranges[i])
+            li = int(np.argmax(lex[lo:hi]))
+            di = int(np.argmax(dense[lo:hi])) if dense is not None else li
+            out.append(Scored(doc, float(lex[lo + li]), float(dense[lo + di]) if dense is not None else None,
+                              float(body[i]), int(pids[lo + li]), int(pids[lo + di])))
+        return out
+
+    def passage_text(self, pid: int) -> str:
+        doc = self.docs[int(self.owner[pid])]
+        return doc.passages()[pid - int(self.starts[int(self.owner[pid])])]
+
+    def memory_bytes(self) -> int:
+        total = self.starts.nbytes + self.owner.nbytes + self.valid_from.nbytes * 2
+        for index in (self.bm25, self.body_bm25):
+            for ids, weights in (index.postings.values() if index is not None else ()):
+                total += ids.nbytes + weights.nbytes
+        if self.dense_ready:
+            total += self.centroids.nbytes + self.passage_vectors.nbytes
+        return total

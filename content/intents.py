@@ -1,0 +1,84 @@
+"""Rules for messages the library must not answer.
+
+``classify_intent`` names the intents that must go to a person (the conversations code calls it):
+stock picks, market predictions, requests to operate the account, complaints, asking for a human.
+``is_small_talk`` spots greetings and chit-chat, which get no library answer either.
+Patterns are checked against the starter pack's own question phrasings in the tests, so an ordinary
+business question ("涨跌幅限制是多少", "怎么撤单") is never taken for one of these.
+"""
+
+from __future__ import annotations
+
+import re
+
+from content.tokenize import normalise
+
+STOCK_PICK, MARKET_PREDICTION = "stock_pick", "market_prediction"
+ACCOUNT_OPERATION, COMPLAINT, HUMAN = "account_operation", "complaint", "human"
+HANDOFF_INTENTS = (STOCK_PICK, MARKET_PREDICTION, ACCOUNT_OPERATION, COMPLAINT, HUMAN)
+
+_STOCK = r"(股票|个股|股|票|基金|板块|概念股|转债|标的|龙头)"
+_THIS = r"(这只|那只|这支|那支|这个股|这个票|这票|这股|它|(?<!\d)\d{6}(?!\d))"
+_NOW = r"(现在|今天|明天|最近|下周|这周|本周|近期|当前|目前|年底|明年)"
+# Messages about fraud or about someone else acting are questions for the library, not requests.
+_ABOUT_FRAUD = re.compile(r"骗|诈骗|非法|合法|冒充|核实|陷阱|荐股群|是真的吗|可信|靠谱吗|防范|区别|有人说|自称|直播|网红|视频|群")
+_ABOUT_OTHERS = re.compile(r"家人|家里|子女|孩子|儿子|女儿|老伴|老公|老婆|父母|爸妈|朋友|别人|他人")
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (COMPLAINT, re.compile(
+        r"投诉|举报|12386|维权|索赔|赔偿|赔钱|退钱|坑人|坑钱|骗钱|太坑|黑心|垃圾券商|垃圾公司|"
+        r"态度(太|很|真|好)?差|不满意|差评|曝光你们|告你们|起诉你们|向监管(部门)?反映")),
+    (HUMAN, re.compile(
+        r"(转|找|要|接|叫|换)(个)?(人工|真人|活人)|人工(客服|服务)|真人(客服|回复)|(你是|是不是)(机器人|ai|人工智能)|"
+        r"(找|叫|让|要)(你们)?(的)?(客户经理|经理|领导|负责人|投顾老师|理财经理)(来|跟我|和我|联系|说|处理)?$|"
+        r"给我打(个)?电话|打电话给我(吧|好吗|可以吗)?[?？。!！]*$|(请|麻烦|尽快|马上)(联系|回电)我|联系我(吧|一下)|"
+        r"不要机器人|别用机器人")),
+    (ACCOUNT_OPERATION, re.compile(
+        r"(帮|替|代)(我|俺|咱)(们)?[^，。？！?!]{0,8}?(买|卖|下单|下个单|下一单|操作|交易|申购|赎回|抢|挂单|清仓|建仓|加仓|"
+        r"减仓|撤单|打新|转账|理财|管理账户|炒)|"
+        r"代客(操作|交易|理财|下单)|代(我)?操作|帮忙(买|卖|下单|操作|清仓)|(账户|账号|密码)(给你|交给你|发给你|借给你)|"
+        r"(把|将)(我的)?(账户|账号|密码)(给|交给|发给|借给)(你|您)|(你|您|你们)(帮|替)我(管|操作|炒)|全权(委托|交给)")),
+    (STOCK_PICK, re.compile(
+        r"(给|帮)我荐股|荐(个|几只|一只|只)股|推荐[^，。？！?!]{0,6}" + _STOCK + r"|推荐[^，。？！?!]{0,4}(理财|产品)|"
+        r"(理财|产品|基金|股票)[^，。？！?!]{0,2}推荐|(收益|涨幅|涨得)最(高|多|大)|最(赚钱|能涨)" +
+        r"|" + _NOW + r"买(什么|啥|哪个|哪只|哪支|哪些)|买(什么|啥|哪个|哪只|哪支|哪些)" + _STOCK +
+        r"(好|比较好|赚|能涨|会涨|收益)|(哪只|哪支|哪个|什么|啥)" + _STOCK + r"(能涨|会涨|好|最好|值得|赚钱)|牛股|妖股|"
+        r"涨停(股|板)?(推荐|预测)|" + _THIS + r"[^，。？！?!]{0,8}(能|可以|值得|适合|还能|要不要|该不该)(买|卖|入手|抄底|"
+        r"上车|加仓|持有|拿|补仓|割肉|止损)|(值得|适合)(买|入手|投资|上车)(吗|么|不|嘛)|(要不要|该不该|应不应该|应该不应该)"
+        r"(买|卖|加仓|补仓|割肉|止损|抄底|清仓|持有|拿着|卖掉|跑)|(该|要|能|可以)?(割肉|补仓|抄底|上车)|(该|要)止盈|"
+        r"(?<!\d)\d{6}(?!\d).*(怎么样|如何|能买|能拿|前景|目标价)|目标价|内幕消息|内部消息|有没有消息|带我(炒|赚)")),
+    (MARKET_PREDICTION, re.compile(
+        r"(大盘|行情|股市|a股|市场|指数|上证|沪指|深成指|创业板指|恒指|港股|美股|黄金|金价|汇率|后市|明天|下周|"
+        r"今天|下午|节后|年底|明年|未来)[^，。？！?!]{0,8}(会|能|要|还)(不会)?(涨|跌|反弹|回调|见底|见顶|崩|暴跌|大涨|翻红|翻绿)|"
+        r"(会不会|能不能|会否)(涨|跌|反弹|见底|见顶|崩盘|暴跌)|还(会|能|要)(涨|跌)(吗|么|多少)?|(涨|跌)到(多少|哪|几)|"
+        r"(能|会|要|可以)(到|上|破|跌破|站上)\d{3,5}点|"
+        r"(行情|大盘|后市|股市|指数|a股|市场)[^，。？！?!]{0,4}(怎么走|走势|怎么看|如何看|怎么样)|"
+        r"价[^，。？！?!]{0,4}(会|能|要|还)(不会)?(涨|跌|反弹|回调)|什么时候[^，。？！?!]{0,3}牛市|"
+        r"(预测|判断|分析)(一下)?(行情|大盘|走势|后市|股价|点位)|走势(如何|怎么样|会怎样)|什么时候[^，。？！?!]{0,3}(涨|跌|见底|见顶|反弹|解套|回本)|"
+        r"牛市(来了|什么时候|要来)|熊市(结束|什么时候)|(明天|下周|后市|后面|接下来)(怎么|怎样)(走|看)|能涨到|会涨到|会跌到")),
+]
+_GUARDS = {STOCK_PICK: _ABOUT_FRAUD, HUMAN: _ABOUT_FRAUD, ACCOUNT_OPERATION: _ABOUT_OTHERS}
+
+_SMALL_TALK = re.compile(
+    r"^(你好|您好|hi|hello|hey|嗨|哈喽|在吗|在不在|在么|有人吗|早上好|早安|中午好|下午好|晚上好|晚安|"
+    r"谢谢|谢了|多谢|感谢|好的|好吧|好|嗯|嗯嗯|哦|哦哦|ok|收到|明白|知道了|行|可以|拜拜|再见|"
+    r"哈+|呵+|嘿+|[?？!！。.~～👍🙏]+)(啊|呀|哈|啦|了|哦|喔|呢|哟|嘛|~)*[!！。.~～?？]*$")
+_CHITCHAT = re.compile(
+    r"你(叫什么|几岁|多大|是男|是女|吃饭|喜欢|会唱|结婚|住哪|是谁)|讲个笑话|天气(怎么样|如何|好)|"
+    r"(吃了吗|吃饭了吗|下班了吗)|无聊|陪我聊|聊聊天|你真(棒|好|聪明|笨)|我(好|很)?(无聊|开心|难过|累)")
+
+
+def classify_intent(text: str) -> str | None:
+    """The must-go-to-a-person intent of a client message, or None."""
+    clean = normalise(text or "")
+    if not clean:
+        return None
+    for intent, pattern in _PATTERNS:
+        guard = _GUARDS.get(intent)
+        if pattern.search(clean) and not (guard and guard.search(clean)):
+            return intent
+    return None
+
+
+def is_small_talk(text: str) -> bool:
+    clean = normalise(text or "")
+    return bool(_SMALL_TALK.match(clean) or _CHITCHAT.search(clean))

@@ -1,0 +1,225 @@
+"""Question matching: tokenise, retrieve (BM25 + dense), fuse, and abstain unless confident.
+
+``Matcher.match(question)`` never answers a message that must go to a person (see
+``content.intents``), small talk, or anything whose best score is under the calibrated threshold
+for the retrieval mode and embedding backend in use. The index is rebuilt (without re-embedding
+unchanged versions) whenever the library's generation counter moves; the counter is checked
+before searches, so every worker process sees approvals and retirements.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from content.index import Document, Scored, SearchIndex
+from content.intents import classify_intent as _classify_intent
+from content.intents import is_small_talk
+from content.tokenize import Tokenizer
+
+log = logging.getLogger(__name__)
+EMBED_BATCH = 256
+
+
+@dataclass(frozen=True)
+class Candidate:
+    version_id: int
+    item_id: int
+    title: str
+    score: float
+    lexical_score: float
+    dense_score: float | None
+    reason: str
+    slug: str = ""
+    kind: str = ""
+    auto_reply_allowed: bool = False
+    risk_level: str | None = None
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """``reason``: "confident", "below_threshold", "intent:<name>", "small_talk", "empty_query" or
+    "empty_library". Only a confident result may be used as an answer."""
+
+    confident: bool
+    best: Candidate | None
+    candidates: list[Candidate]
+    reason: str
+    intent: str | None = None
+    backend: str = ""
+    mode: str = ""
+    threshold: float | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class Matcher:
+    def __init__(self, source, settings, clock, *, embedder=None, tokenizer: Tokenizer | None = None):
+        self._source = source
+        self._settings = settings
+        self._clock = clock
+        self._embedder = embedder
+        self._tokenizer = tokenizer or Tokenizer(settings.user_dict, settings.index_dir)
+        self._index: SearchIndex | None = None
+        self._generation: int | None = None
+        self._checked_at = 0.0
+        self._lock = threading.RLock()
+        self._vectors: dict[int, tuple[str, np.ndarray]] = {}
+
+    # ---- public --------------------------------------------------------------------------
+    @property
+    def settings(self):
+        return self._settings
+
+    @property
+    def uses_dense(self) -> bool:
+        return self._settings.mode != "lexical"
+
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            with self._lock:
+                if self._embedder is None:
+                    from content.embeddings import load_embedder
+
+                    self._embedder = load_embedder(self._settings)
+        return self._embedder
+
+    @property
+    def backend(self) -> str:
+        return self.embedder.key if self.uses_dense else "none"
+
+    def threshold(self) -> float:
+        if self.uses_dense:
+            found = self._settings.thresholds_for(self.embedder.key, self.embedder.kind)
+        else:  # lexical thresholds do not depend on an encoder; keep them under "lexical"
+            found = self._settings.thresholds_for("lexical", "use")
+        return getattr(found, self._settings.mode)
+
+    def classify_intent(self, text: str) -> str | None:
+        return _classify_intent(text)
+
+    def match(self, question: str, k: int = 3, *, kinds: tuple[str, ...] | None = None) -> MatchResult:
+        started = time.perf_counter()
+        intent = _classify_intent(question)
+        if intent is not None and intent in self._settings.abstain_intents:
+            return self._abstain(f"intent:{intent}", intent=intent)
+        if is_small_talk(question):
+            return self._abstain("small_talk")
+        tokens = self._tokenizer.tokens(question or "")
+        if not tokens:
+            return self._abstain("empty_query")
+        self._maybe_refresh()
+        index = self._index
+        if index is None or not index.docs:
+            return self._abstain("empty_library")
+        vector, embedded_at = None, time.perf_counter()
+        if self.uses_dense:
+            vector = self.embedder.encode([question], query=True)[0]
+            embedded_at = time.perf_counter()
+        mask = index.eligible(self._clock.now(), tuple(kinds or self._settings.match_kinds))
+        scored = index.candidates(tokens, vector, mask, self._settings.candidate_pool)
+        ranked = self._rank(scored)[:max(k, 1)]
+        candidates = [self._candidate(index, s, tokens) for s in ranked]
+        threshold = self.threshold()
+        confident = bool(candidates) and candidates[0].score >= threshold
+        done = time.perf_counter()
+        timings = {"embed": (embedded_at - started) * 1e3 if vector is not None else 0.0,
+                   "search": (done - embedded_at) * 1e3, "total": (done - started) * 1e3}
+        return MatchResult(confident, candidates[0] if confident else None, candidates,
+                           "confident" if confident else "below_threshold", backend=self.backend,
+                           mode=self._settings.mode, threshold=threshold, timings_ms=timings)
+
+    def refresh(self, force: bool = False) -> dict:
+        """Rebuild the index if the library changed; embeds only versions with no stored vectors."""
+        generation = self._source.generation()
+        if not force and self._index is not None and generation == self._generation:
+            return {"generation": generation, "rebuilt": False}
+        with self._lock:
+            started = time.perf_counter()
+            docs = self._source.documents()
+            tokens = [[self._tokenizer.tokens(p) for p in d.passages()] for d in docs]
+            body_tokens = [self._tokenizer.tokens(d.body) for d in docs] if self._settings.body_weight else None
+            stats: dict = {"generation": generation, "rebuilt": True, "documents": len(docs)}
+            vectors = self._vectors_for(docs, stats) if self.uses_dense else None
+            self._index = SearchIndex(docs, tokens, vectors, body_tokens)
+            self._generation = generation
+            stats["seconds"] = round(time.perf_counter() - started, 3)
+            log.info("content index rebuilt: generation %s, %s documents, %s embedded",
+                     generation, len(docs), stats.get("embedded", 0))
+            return stats
+
+    # ---- internals -----------------------------------------------------------------------
+    def _maybe_refresh(self) -> None:
+        interval = self._settings.refresh_interval_seconds
+        now = time.monotonic()
+        if self._index is not None and interval and now - self._checked_at < interval:
+            return
+        self._checked_at = now
+        self.refresh()
+
+    def _vectors_for(self, docs: list[Document], stats: dict) -> list[np.ndarray]:
+        embedder = self.embedder
+        wanted = {d.version_id: d.passage_hash() for d in docs}
+        missing = [vid for vid, h in wanted.items() if self._vectors.get(vid, ("",))[0] != h]
+        if missing:
+            for vid, (text_hash, vectors) in self._source.load_vectors(missing, embedder.key).items():
+                if text_hash == wanted[vid]:
+                    self._vectors[vid] = (text_hash, vectors)
+        stats["loaded"] = sum(1 for vid in missing if vid in self._vectors and self._vectors[vid][0] == wanted[vid])
+        todo = [d for d in docs if self._vectors.get(d.version_id, ("",))[0] != wanted[d.version_id]]
+        stats["embedded"] = len(todo)
+        for start in range(0, len(todo), EMBED_BATCH * 4):
+            batch = todo[start:start + EMBED_BATCH * 4]
+            texts = [p for d in batch for p in d.passages()]
+            matrix = np.vstack([embedder.encode(texts[i:i + EMBED_BATCH]) for i in range(0, len(texts), EMBED_BATCH)])
+            rows, offset = [], 0
+            for d in batch:
+                n = len(d.passages())
+                rows.append((d.version_id, wanted[d.version_id], matrix[offset:offset + n]))
+                offset += n
+            self._source.save_vectors(rows, embedder.key)
+            for vid, text_hash, vectors in rows:
+                self._vectors[vid] = (text_hash, vectors)
+        for vid in set(self._vectors) - set(wanted):  # versions no longer live
+            del self._vectors[vid]
+        return [self._vectors[d.version_id][1] for d in docs]
+
+    def _rank(self, scored: list[Scored]) -> list[Scored]:
+        s = self._settings
+        for item in scored:
+            item.lexical = (1 - s.body_weight) * item.lexical + s.body_weight * item.body
+            dense = item.dense if item.dense is not None else 0.0
+            if s.mode == "lexical":
+                item.fused = item.lexical
+            elif s.mode == "dense":
+                item.fused = dense
+            else:
+                item.fused = s.lexical_weight * item.lexical + s.dense_weight * dense
+        if s.mode == "fused" and s.fusion == "rrf" and scored:
+            lex_rank = {id(x): r for r, x in enumerate(sorted(scored, key=lambda x: -x.lexical))}
+            den_rank = {id(x): r for r, x in enumerate(sorted(scored, key=lambda x: -(x.dense or 0.0)))}
+            key = {id(x): 1 / (s.rrf_k + lex_rank[id(x)]) + 1 / (s.rrf_k + den_rank[id(x)]) for x in scored}
+            return sorted(scored, key=lambda x: (-key[id(x)], -x.fused))
+        return sorted(scored, key=lambda x: -x.fused)
+
+    def _candidate(self, index: SearchIndex, s: Scored, tokens: tuple[str, ...]) -> Candidate:
+        doc = index.docs[s.doc]
+        passage_tokens = set(index.passage_tokens[s.lexical_passage])
+        terms = [t for t in dict.fromkeys(tokens) if t in passage_tokens]
+        parts = [f"相似问法「{index.passage_text(s.dense_passage if s.dense is not None else s.lexical_passage)}」"]
+        if terms:
+            parts.append("命中词：" + "、".join(terms[:6]))
+        parts.append(f"词面{s.lexical:.2f}" + (f" 语义{s.dense:.2f}" if s.dense is not None else ""))
+        return Candidate(doc.version_id, doc.item_id, doc.title, round(s.fused, 4), round(s.lexical, 4),
+                         None if s.dense is None else round(s.dense, 4), "；".join(parts), doc.slug, doc.kind,
+                         doc.auto_reply_allowed, doc.risk_level)
+
+    def _abstain(self, reason: str, intent: str | None = None) -> MatchResult:
+        return MatchResult(False, None, [], reason, intent=intent, mode=self._settings.mode)
