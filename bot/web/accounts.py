@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 ADVISOR, CENTRAL_OPS, COMPLIANCE, ADMIN = ROLES
 ROLE_LABELS = {ADVISOR: "投资顾问", CENTRAL_OPS: "集中运营", COMPLIANCE: "合规", ADMIN: "管理员"}
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
-_DUMMY_HASH = generate_password_hash("timing-equaliser-not-a-password")
 
 
 class WebUser(Base):
@@ -67,10 +66,14 @@ def _account(row: WebUser) -> Account:
 
 
 class AccountService:
-    def __init__(self, session_factory: sessionmaker[Session], clock, *, min_password_length: int = 10):
+    def __init__(self, session_factory: sessionmaker[Session], clock, *, min_password_length: int = 10,
+                 hash_method: str = "scrypt"):
         self._sessions = session_factory
         self._clock = clock
         self._min_password_length = min_password_length
+        self._hash_method = hash_method
+        # Checked against when the user does not exist, so both cases cost the same.
+        self._dummy_hash = generate_password_hash("timing-equaliser-not-a-password", method=hash_method)
 
     # ---- reading -------------------------------------------------------------------------
     def get(self, user_id: int) -> Account | None:
@@ -132,7 +135,7 @@ class AccountService:
         """The account if the password matches and it is active; None otherwise (same timing)."""
         with session_scope(self._sessions) as session:
             row = session.scalar(select(WebUser).where(WebUser.username == (username or "")))
-            stored = row.password_hash if row is not None and row.password_hash else _DUMMY_HASH
+            stored = row.password_hash if row is not None and row.password_hash else self._dummy_hash
             ok = check_password_hash(stored, password or "")
             if row is None or not row.password_hash or not ok or not row.active:
                 return None
@@ -168,7 +171,7 @@ class AccountService:
     def _hash(self, password: str) -> str:
         if len(password or "") < self._min_password_length:
             raise AccountError(f"密码至少需要 {self._min_password_length} 个字符")
-        return generate_password_hash(password)
+        return generate_password_hash(password, method=self._hash_method)
 
     @staticmethod
     def _check_role(role: str) -> None:

@@ -13,7 +13,8 @@ from bot.web.settings import ROLES, WebSettings
 def _service(state) -> AccountService:
     settings = state.settings.domain("web", WebSettings)
     runtime = state.runtime
-    return AccountService(runtime.session_factory, runtime.clock, min_password_length=settings.min_password_length)
+    return AccountService(runtime.session_factory, runtime.clock, min_password_length=settings.min_password_length,
+                          hash_method=settings.password_hash_method)
 
 
 def _run(call):

@@ -35,7 +35,8 @@ def accounts() -> AccountService:
     if "accounts" not in state:
         rt = runtime()
         state["accounts"] = AccountService(rt.session_factory, rt.clock,
-                                           min_password_length=web_settings().min_password_length)
+                                           min_password_length=web_settings().min_password_length,
+                                           hash_method=web_settings().password_hash_method)
     return state["accounts"]
 
 

@@ -23,12 +23,21 @@ class WebSettings(BaseModel):
     # Local password sign-in (administrators, development). Off: WeCom sign-in only.
     local_login_enabled: bool = True
     min_password_length: int = Field(10, ge=8, le=128)
+    # werkzeug.security method for new password hashes; keep scrypt (tests use a cheap pbkdf2).
+    password_hash_method: str = "scrypt"
     page_size: int = Field(50, ge=5, le=500)
 
     @field_validator("oauth_redirect_base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("password_hash_method")
+    @classmethod
+    def _known_hash(cls, value: str) -> str:
+        if not (value == "scrypt" or value.startswith(("scrypt:", "pbkdf2:"))):
+            raise ValueError("must be a werkzeug.security method: scrypt[:n:r:p] or pbkdf2:sha256[:iterations]")
+        return value
 
     @field_validator("wecom_auto_provision_role")
     @classmethod

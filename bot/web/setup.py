@@ -36,6 +36,7 @@ NAV = [
     ("ops.campaigns", "活动报告", (CENTRAL_OPS, ADMIN)),
 ]
 
+SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低"}
 CSP = ("default-src 'self'; script-src 'self' https://res.wx.qq.com; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; form-action 'self' https://open.weixin.qq.com; base-uri 'self'; object-src 'none'")
 
@@ -85,6 +86,7 @@ def init_web(app: Flask) -> None:
         user = current_user()
         nav = [(ep, label) for ep, label, roles in NAV if user is not None and user.role in roles]
         return {"current_user": user, "nav": nav, "role_labels": ROLE_LABELS,
+                "severity_labels": SEVERITY_LABELS,
                 "jssdk_script_url": settings.jssdk_script_url if production else ""}
 
     @app.after_request

@@ -20,6 +20,7 @@ from bot.web.accounts import AccountService
 from tests.conftest import real_redis, utc
 
 REDIS_DB = 8
+FAST_HASH = "pbkdf2:sha256:1000"  # production uses scrypt; its cost is pointless in tests
 PASSWORD = "correct-horse-battery"
 CORP_ID = "wwwebtestcorp01"
 # username -> (role, wecom userid)
@@ -78,7 +79,8 @@ def template_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("webdb") / "template.db"
     migrate.upgrade(f"sqlite:///{path}")
     engine = make_engine(f"sqlite:///{path}")
-    service = AccountService(make_session_factory(engine), ManualClock(utc(2026, 11, 1)), min_password_length=10)
+    service = AccountService(make_session_factory(engine), ManualClock(utc(2026, 11, 1)), min_password_length=10,
+                             hash_method=FAST_HASH)
     for name, (role, userid) in USERS.items():
         service.add(name, PASSWORD, role, wecom_userid=userid)
     engine.dispose()
@@ -106,7 +108,8 @@ def web_settings(db_url: str, wecom_base: str, **extra):
         "worker": {"embedded": False},
         "wecom": {"corp_id": CORP_ID, "api_base_url": wecom_base, "max_retries": 0,
                   "apps": {"advisor": {"kind": "app", "agent_id": 1000002, "secret": "advisor-secret"}}},
-        "web": {"min_password_length": 10},
+        "web": {"min_password_length": 10, "password_hash_method": FAST_HASH},
+        "content": {"mode": "lexical"},  # the hit-test shows real matcher output without loading an encoder
     }
     for key, value in extra.items():
         overrides.setdefault(key, {}).update(value)
@@ -126,7 +129,7 @@ def runtime(tmp_path, template_db, fake_wecom, clock):
 
 @pytest.fixture
 def accounts(runtime):
-    return AccountService(runtime.session_factory, runtime.clock, min_password_length=10)
+    return AccountService(runtime.session_factory, runtime.clock, min_password_length=10, hash_method=FAST_HASH)
 
 
 @pytest.fixture
@@ -163,3 +166,32 @@ def as_role(app):
         return client
 
     return make
+
+
+@pytest.fixture
+def seeded(app, runtime):
+    """Two advisors' clients and suggestions, an archived chat with an alert, a content item, a campaign."""
+    from tests.web.factories import add_campaign, add_contact, add_suggestion, archive_chat
+
+    from content.service import build_content_services
+
+    runtime.services.register("content", build_content_services(runtime))
+    add_contact(runtime, "wm-li-client", "advisor-li", name="测试客户甲", tier="长尾", stage="衰退期",
+                inherited_from="advisor-old")
+    add_contact(runtime, "wm-wang-client", "advisor-wang", name="测试客户乙")
+    ids = {
+        "s_li": add_suggestion(runtime, "advisor-li", "wm-li-client", "新股怎么申购？", "您好，新股申购……",
+                               msgid="q-li-1"),
+        "s_wang": add_suggestion(runtime, "advisor-wang", "wm-wang-client", "怎么开通创业板？", "您好，开通创业板需要……",
+                                 msgid="q-wang-1"),
+    }
+    archive_chat(runtime, "advisor-li", "wm-li-client",
+                 [("in", "最近有什么稳健的产品吗"), ("out", "这个产品保本保收益，稳赚不赔")])
+    ids["alert"] = runtime.services.review.queue()[0]["id"]
+    version = runtime.services.content.library.create_item(slug="ipo-howto", kind="faq", title="新股申购指南",
+                                                          body="新股申购需要持有市值……", questions=["新股怎么申购"],
+                                                          author="ops")
+    ids["item"], ids["version"] = version.item_id, version.id
+    add_campaign(runtime, "close-note", "收盘点评", treated=40, control=10, treated_replied=12, control_replied=1,
+                 treated_reactivated=8, control_reactivated=1)
+    return ids

@@ -29,7 +29,12 @@ def test_password_is_hashed(runtime, accounts):
     accounts.add("hashme", "a-long-password", "advisor")
     with runtime.session_factory() as session:
         stored = session.scalar(select(WebUser.password_hash).where(WebUser.username == "hashme"))
-    assert stored.startswith("scrypt:") and "a-long-password" not in stored
+    assert stored.startswith("pbkdf2:sha256:") and "a-long-password" not in stored
+    production = AccountService(runtime.session_factory, runtime.clock)
+    production.add("prod", "a-long-password", "advisor")
+    assert production.authenticate("prod", "a-long-password") is not None
+    with runtime.session_factory() as session:
+        assert session.scalar(select(WebUser.password_hash).where(WebUser.username == "prod")).startswith("scrypt:")
 
 
 def test_wecom_only_account_cannot_use_a_password(accounts):

@@ -7,35 +7,8 @@ import logging
 import pytest
 
 from tests.web.conftest import csrf_of
-from tests.web.factories import add_campaign, add_contact, add_suggestion, archive_chat
 
 ROLES = ("adv1", "adv2", "ops", "comp", "admin")
-
-
-@pytest.fixture
-def seeded(app, runtime):
-    from content.service import build_content_services
-
-    runtime.services.register("content", build_content_services(runtime))
-    add_contact(runtime, "wm-li-client", "advisor-li", name="测试客户甲", tier="长尾", stage="衰退期",
-                inherited_from="advisor-old")
-    add_contact(runtime, "wm-wang-client", "advisor-wang", name="测试客户乙")
-    ids = {
-        "s_li": add_suggestion(runtime, "advisor-li", "wm-li-client", "新股怎么申购？", "您好，新股申购……",
-                               msgid="q-li-1"),
-        "s_wang": add_suggestion(runtime, "advisor-wang", "wm-wang-client", "怎么开通创业板？", "您好，开通创业板需要……",
-                                 msgid="q-wang-1"),
-    }
-    archive_chat(runtime, "advisor-li", "wm-li-client",
-                 [("in", "最近有什么稳健的产品吗"), ("out", "这个产品保本保收益，稳赚不赔")])
-    ids["alert"] = runtime.services.review.queue()[0]["id"]
-    version = runtime.services.content.library.create_item(slug="ipo-howto", kind="faq", title="新股申购指南",
-                                                          body="新股申购需要持有市值……", questions=["新股怎么申购"],
-                                                          author="ops")
-    ids["item"], ids["version"] = version.item_id, version.id
-    add_campaign(runtime, "close-note", "收盘点评", treated=40, control=10, treated_replied=12, control_replied=1,
-                 treated_reactivated=8, control_reactivated=1)
-    return ids
 
 
 def matrix(ids):
