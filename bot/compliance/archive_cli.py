@@ -17,14 +17,14 @@ ACTOR = click.option("--by", "by", envvar="ADVISOR_BOT_ACTOR", required=True,
 
 
 def _errors():
-    from bot.compliance.archive_source import ArchiveKeyError
+    from bot.compliance.archive_source import ArchiveSourceError
     from bot.compliance.export import ExportError
     from bot.compliance.holds import HoldError
     from bot.compliance.retention import PurgeError
     from bot.compliance.review import ReviewError
     from bot.compliance.search import SearchError
 
-    return (ActorRequired, ArchiveKeyError, ExportError, HoldError, PurgeError, ReviewError, SearchError)
+    return (ActorRequired, ArchiveSourceError, ExportError, HoldError, PurgeError, ReviewError, SearchError)
 
 
 @contextmanager

@@ -44,7 +44,11 @@ class ChatArchiveSource(Protocol):
         """The SDK's DecryptData: the message JSON, given the RSA-decrypted random key."""
 
 
-class ArchiveKeyError(Exception):
+class ArchiveSourceError(Exception):
+    """The session archive cannot be read: SDK missing, app not configured, keys wrong."""
+
+
+class ArchiveKeyError(ArchiveSourceError):
     """No private key for a publickey_ver, or the random key does not decrypt with it."""
 
 
@@ -81,7 +85,11 @@ class SdkChatArchiveSource:
 
     def __init__(self, corp_id: str, secret: str, *, library_path: str = "", timeout: int = 10, proxy: str = "",
                  proxy_password: str = ""):
-        from pyweworkfinance import WeWorkFinance  # imported here: the .so is only on production hosts
+        try:  # imported here: the SDK's native library is only needed (and present) on production hosts
+            from pyweworkfinance import WeWorkFinance
+        except ImportError as exc:
+            raise ArchiveSourceError("the session archive needs the finance SDK: pip install pyweworkfinance==1.1.0 "
+                                  f"({type(exc).__name__})") from None
 
         self._sdk = WeWorkFinance(corp_id, secret, dll_path=library_path or None, default_timeout=timeout)
         self._proxy, self._passwd, self._timeout = proxy, proxy_password, timeout
@@ -201,7 +209,7 @@ def build_puller(runtime) -> ArchivePuller:
     else:
         app = runtime.settings.wecom.apps.get(cfg.app)
         if app is None:
-            raise ArchiveKeyError(f"no WeCom app {cfg.app!r} configured for the session archive")
+            raise ArchiveSourceError(f"no WeCom app {cfg.app!r} configured for the session archive")
         source = SdkChatArchiveSource(runtime.settings.wecom.corp_id, app.secret, library_path=cfg.sdk_library_path,
                                       timeout=cfg.sdk_timeout_seconds, proxy=cfg.sdk_proxy,
                                       proxy_password=cfg.sdk_proxy_password)
