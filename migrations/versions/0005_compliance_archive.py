@@ -27,8 +27,11 @@ depends_on = None
 PG_UP = [
     """CREATE OR REPLACE FUNCTION archive_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- A retention purge: the session-local switch plus the purge's own record, running in this
+  -- transaction (RetentionService.purge marks it done before committing).
   IF TG_OP = 'DELETE' AND TG_TABLE_NAME = 'archive_message'
-     AND coalesce(current_setting('advisor.purge', true), '') = 'on' THEN
+     AND coalesce(current_setting('advisor.purge', true), '') = 'on'
+     AND EXISTS (SELECT 1 FROM archive_purge WHERE status = 'running') THEN
     RETURN OLD;
   END IF;
   RAISE EXCEPTION 'archive is append-only: % on % refused', TG_OP, TG_TABLE_NAME

@@ -148,3 +148,15 @@ def test_channel_retention_and_settings_validation(sqlite_url, clock):
         archive_settings(load_settings(overrides={"compliance": {"archive": {"pull_limit": 5000}}}, environ={}))
     cfg = archive_settings(load_settings(overrides={"compliance": {"retention_years": 30}}, environ={}))
     assert cfg.retention_years == 30
+
+
+@pytest.mark.postgres
+def test_postgres_switch_alone_does_not_open_the_archive(pg_runtime, pg_url):
+    _history(pg_runtime)
+    engine = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://"))
+    with pytest.raises(Exception, match="append-only"):
+        with engine.begin() as conn:  # the switch without a purge record is refused
+            conn.execute(text("SET LOCAL advisor.purge = 'on'"))
+            conn.execute(text("DELETE FROM archive_message WHERE chain_seq = 1"))
+    engine.dispose()
+    assert pg_runtime.services.archive.head()["last_seq"] == 6
