@@ -6,8 +6,9 @@ the first broken link:
 - `altered`: a row's fields no longer hash to its stored hash (a row was changed);
 - `link`: a row's prev_hash is not the hash of the position before it (rows replaced or re-chained);
 - `duplicate`: a position held by both a row and a tombstone;
-- `head`: the chain head disagrees with the last position (the newest rows were deleted), or rows
-  exist beyond the head.
+- `head`: the chain head disagrees with the last position, or rows exist beyond the head;
+- `purge_open`: a purge record was committed as still running (it never is by the purge itself; on
+  SQLite such a row would let deletes through).
 A rewrite of the whole chain by someone holding the database is only caught against a head hash kept
 elsewhere: every verification stores the head hash it checked, and every export carries it.
 """
@@ -21,8 +22,8 @@ from datetime import datetime
 from sqlalchemy import func, insert, select
 
 from bot.compliance.archive import CANONICAL_FIELDS, record_hash
-from bot.compliance.archive_models import (GENESIS_HASH, ArchiveChainHead, ArchiveMessage, ArchiveTombstone,
-                                           ArchiveVerification)
+from bot.compliance.archive_models import (GENESIS_HASH, ArchiveChainHead, ArchiveMessage, ArchivePurge,
+                                           ArchiveTombstone, ArchiveVerification)
 from bot.db import session_scope
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ _M = ArchiveMessage.__table__
 _T = ArchiveTombstone.__table__
 _H = ArchiveChainHead.__table__
 _V = ArchiveVerification.__table__
+_P = ArchivePurge.__table__
 CHUNK = 5000
 
 
@@ -77,6 +79,10 @@ class ArchiveVerifier:
                 head_seq, head_hash = int(head.last_seq), head.last_hash
             try:
                 checked = self._walk(session, head_seq, head_hash)
+                stuck = session.scalar(select(func.min(_P.c.id)).where(_P.c.status == "running"))
+                if stuck is not None:  # only ever running inside its own transaction: someone wrote this
+                    raise _Broken(head_seq + 1, "purge_open",
+                                  f"purge record {stuck} left running: deletes are unguarded on SQLite")
             except _Broken as exc:
                 broken = exc
                 checked = exc.seq - 1

@@ -188,3 +188,13 @@ def test_first_client_message_after(runtime):
     assert archive.first_client_message_after("wmA", now) == now + timedelta(hours=2)
     assert archive.first_client_message_after("wmA", now + timedelta(hours=6)) is None
     assert archive.first_client_message_after("wmB", now) is None
+
+
+def test_a_committed_running_purge_record_is_reported(runtime):
+    _fill(runtime, 2)
+    with runtime.engine.begin() as conn:
+        conn.execute(text("INSERT INTO archive_purge (status, actor, reason, cutoff, started_at, purged_count, "
+                          "held_count, open_alert_count) VALUES ('running', 'x', 'x', '2000-01-01 00:00:00.000000', "
+                          "'2000-01-01 00:00:00.000000', 0, 0, 0)"))
+    result = runtime.services.archive_verifier.verify()
+    assert (result.status, result.reason) == ("broken", "purge_open")
