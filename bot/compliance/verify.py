@@ -82,7 +82,7 @@ class ArchiveVerifier:
                 stuck = session.scalar(select(func.min(_P.c.id)).where(_P.c.status == "running"))
                 if stuck is not None:  # only ever running inside its own transaction: someone wrote this
                     raise _Broken(head_seq + 1, "purge_open",
-                                  f"purge record {stuck} left running: deletes are unguarded on SQLite")
+                                  f"清理记录 {stuck} 处于未完成状态（SQLite 上删除保护失效）")
             except _Broken as exc:
                 broken = exc
                 checked = exc.seq - 1
@@ -116,23 +116,23 @@ class ArchiveVerifier:
             for seq in range(lo, hi):
                 row, tomb = rows.get(seq), tombs.get(seq)
                 if row is not None and tomb is not None:
-                    raise _Broken(seq, "duplicate", f"position {seq} is both archived and purged")
+                    raise _Broken(seq, "duplicate", f"链位置 {seq} 既有记录又有清理墓碑")
                 if row is None and tomb is None:
-                    raise _Broken(seq, "missing", f"record at position {seq} is missing (deleted)")
+                    raise _Broken(seq, "missing", f"链位置 {seq} 的记录缺失（被删除）")
                 if tomb is not None:
                     if tomb.prev_hash != prev:
-                        raise _Broken(seq, "link", f"purged position {seq} does not link to position {seq - 1}")
+                        raise _Broken(seq, "link", f"已清理的链位置 {seq} 与位置 {seq - 1} 不衔接")
                     prev = tomb.hash
                     continue
                 if row["prev_hash"] != prev:
-                    raise _Broken(seq, "link", f"record {seq} does not link to position {seq - 1}")
+                    raise _Broken(seq, "link", f"链位置 {seq} 的记录与位置 {seq - 1} 不衔接（被替换或重排）")
                 if record_hash(row, row["prev_hash"]) != row["hash"]:
-                    raise _Broken(seq, "altered", f"record {seq} was altered (hash mismatch)")
+                    raise _Broken(seq, "altered", f"链位置 {seq} 的记录被修改（哈希不符）")
                 prev = row["hash"]
         if prev != head_hash:
-            raise _Broken(head_seq or 1, "head", "the chain head does not match the last record")
+            raise _Broken(head_seq or 1, "head", "链头与最后一条记录不符")
         if beyond is not None and beyond > head_seq:
-            raise _Broken(head_seq + 1, "head", f"records exist beyond the chain head (up to {beyond})")
+            raise _Broken(head_seq + 1, "head", f"链头之后存在记录（至 {beyond}）")
         return head_seq
 
     def last_result(self) -> dict | None:
