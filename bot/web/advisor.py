@@ -113,7 +113,9 @@ def queue():
         return render_template("unavailable.html", title="待审建议")
     items = suggestions_for_me(conversations, PENDING)
     waiting = suggestions_for_me(conversations, READY_FOR_SIDEBAR)
-    return render_template("advisor/queue.html", items=items, waiting=waiting,
+    from bot.conversations.policy import reason_label
+
+    return render_template("advisor/queue.html", items=items, waiting=waiting, reason_label=reason_label,
                            bound=bool(current_user().wecom_userid))
 
 

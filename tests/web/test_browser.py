@@ -102,10 +102,22 @@ def test_login_page_on_a_phone(open_page, live):
 
 
 def test_advisor_edits_a_suggestion_with_the_keyboard(open_page, live, runtime, seeded):
+    from tests.web.factories import add_suggestion
+
+    second = add_suggestion(runtime, "advisor-li", "wm-li-client", "在吗？", None, msgid="q-li-2")
     page = open_page("adv1")
     assert page.url.endswith("/advisor/")
-    assert page.locator(".suggestion.selected").count() == 1
+    assert page.locator(".suggestion.selected").get_attribute("data-id") == str(seeded["s_li"])
     shot(page, "advisor-queue-desktop")
+    page.keyboard.press("j")
+    assert page.locator(".suggestion.selected").get_attribute("data-id") == str(second)
+    page.keyboard.press("i")  # ignore the second one
+    page.wait_for_load_state()
+    assert "已忽略" in page.locator(".flashes").inner_text()
+    assert runtime.services.conversations.get(second)["state"] == "rejected"
+    page.keyboard.press("j")
+    page.keyboard.press("k")
+    assert page.locator(".suggestion.selected").get_attribute("data-id") == str(seeded["s_li"])
     page.keyboard.press("e")
     box = page.locator(".suggestion.selected textarea")
     assert box.is_visible()
@@ -115,6 +127,9 @@ def test_advisor_edits_a_suggestion_with_the_keyboard(open_page, live, runtime, 
     assert "聊天工具栏" in page.locator(".flashes").inner_text()
     assert runtime.services.conversations.get(seeded["s_li"])["state"] == "ready_for_sidebar"
     shot(page, "advisor-queue-after-edit")
+    page.set_viewport_size(PHONE)
+    shot(page, "advisor-queue-phone")
+    page.set_viewport_size(DESKTOP)
     page.goto(live + "/advisor/clients/wm-li-client")
     assert "advisor-old" in page.content()
     shot(page, "advisor-client-desktop")

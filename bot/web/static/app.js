@@ -29,7 +29,10 @@
     var el = current();
     if (!el) { return; }
     var form = el.querySelector("form[data-action='" + action + "']");
-    if (form) { form.submit(); }
+    if (!form) { return; }
+    var button = form.querySelector("button[type=submit]");
+    if (button && button.disabled) { edit(); return; }  // nothing to approve as is: write a reply
+    form.submit();
   }
 
   function edit() {
