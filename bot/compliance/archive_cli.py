@@ -304,3 +304,16 @@ def review_export(case, client, advisor, date_from, date_to, channel, out_dir, b
             date_to=_date(date_to, end=True), channel=channel, out_dir=out_dir)
     click.echo(f"已导出到 {result['directory']}：消息 {result['messages']} 条，预警 {result['alerts']} 条，"
                f"审计 {result['audit']} 条；manifest sha256 {result['manifest_sha256']}")
+
+
+@review.command("verify-export")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+def review_verify_export(directory: str) -> None:
+    """重新计算导出案卷的哈希，核对清单。不符时退出码为 1。"""
+    from bot.compliance.export import verify_export
+
+    problems = verify_export(directory)
+    if problems:
+        click.echo("案卷与清单不符：" + "；".join(problems))
+        raise SystemExit(1)
+    click.echo("案卷完整：所有文件与清单一致")

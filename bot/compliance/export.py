@@ -155,14 +155,14 @@ def verify_export(directory: str | os.PathLike) -> list[str]:
     manifest_path = directory / "manifest.json"
     expected = (directory / "manifest.sha256").read_text(encoding="utf-8").split()[0]
     if sha256_file(manifest_path) != expected:
-        problems.append("manifest.json does not match manifest.sha256")
+        problems.append("manifest.json 与 manifest.sha256 不符")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     for name, info in manifest["files"].items():
         path = directory / name
         if not path.exists():
-            problems.append(f"{name} is missing")
+            problems.append(f"{name} 缺失")
         elif sha256_file(path) != info["sha256"]:
-            problems.append(f"{name} was altered")
+            problems.append(f"{name} 被修改")
     return problems
 
 

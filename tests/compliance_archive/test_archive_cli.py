@@ -54,7 +54,13 @@ def test_archive_and_review_commands(tmp_path, sqlite_url):
     code, out = _run(config, "review", "search", "--text", "保本", "--json")
     assert [r["msgid"] for r in json.loads(out)] == ["x1"]
     code, out = _run(config, "review", "export", "--case", alert, "--by", "officer1")
-    assert code == 0 and "manifest sha256" in out and list((tmp_path / "exports").iterdir())
+    assert code == 0 and "manifest sha256" in out
+    (export_dir,) = list((tmp_path / "exports").iterdir())
+    code, out = _run(config, "review", "verify-export", str(export_dir))
+    assert code == 0 and "案卷完整" in out
+    (export_dir / "alerts.jsonl").write_text("{}", encoding="utf-8")
+    code, out = _run(config, "review", "verify-export", str(export_dir))
+    assert code == 1 and "alerts.jsonl 被修改" in out
     code, out = _run(config, "review", "claim", alert)
     assert code != 0 and "--by" in out  # the actor is required
 

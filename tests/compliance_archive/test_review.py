@@ -123,7 +123,7 @@ def test_case_export_writes_hashed_files_and_is_audited(runtime, tmp_path):
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["chain_head"]["seq"] == 5 and manifest["created_by"] == "officer1"
     (out / "messages.csv").write_text("tampered", encoding="utf-8")
-    assert verify_export(out) == ["messages.csv was altered"]
+    assert verify_export(out) == ["messages.csv 被修改"]
     # by criteria: everything of one advisor in a date range
     result = runtime.services.case_export.export(by="officer1", advisor="zhangsan", out_dir=tmp_path / "q",
                                                  date_from=runtime.clock.now() - timedelta(days=1),
