@@ -81,6 +81,12 @@ class SentenceTransformerEmbedder:
         import torch
         from sentence_transformers import SentenceTransformer
 
+        try:  # no "Loading weights" progress bar on the console
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+        except Exception:  # pragma: no cover - an older transformers
+            pass
         if threads:
             torch.set_num_threads(threads)
         self._model = SentenceTransformer(str(path), device=device, local_files_only=True)

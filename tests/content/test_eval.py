@@ -1,0 +1,51 @@
+import json
+
+import pytest
+
+from click.testing import CliRunner
+
+from content.cli import content
+from content.evaluation import evaluate_file
+from content.settings import PACKAGE_DIR, ContentSettings
+
+EVAL_FILE = PACKAGE_DIR / "eval" / "starter_eval.json"
+KEYS = {"top1", "top3", "mrr", "answer_rate", "abstain_precision", "abstain_recall", "p50_ms", "p95_ms", "backend"}
+
+
+def test_shipped_eval_files_have_enough_queries():
+    for name, labelled, oos in (("starter_eval.json", 150, 40), ("starter_dev.json", 50, 20)):
+        data = json.loads((PACKAGE_DIR / "eval" / name).read_text(encoding="utf-8"))
+        ids = {f["id"] for f in data["faq"]}
+        assert sum(q["id"] is not None for q in data["queries"]) >= labelled
+        assert sum(q["id"] is None for q in data["queries"]) >= oos
+        assert all(q["id"] in ids for q in data["queries"] if q["id"])
+
+
+def test_eval_cli_prints_one_json_object_and_touches_no_database(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a default settings database would be created here
+    small = {"faq": [{"id": "a", "q": "交易密码忘了怎么办", "a": "在App重置。"},
+                     {"id": "b", "q": "银证转账的时间", "a": "交易日9:00—16:00。"}],
+             "queries": [{"q": "密码忘记了怎么重置交易密码", "id": "a"}, {"q": "明天大盘会涨吗", "id": None},
+                         {"q": "今晚吃什么", "id": None}]}
+    path = tmp_path / "small.json"
+    path.write_text(json.dumps(small, ensure_ascii=False), encoding="utf-8")
+    result = CliRunner().invoke(content, ["eval", str(path), "--mode", "lexical"], obj=None)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert KEYS <= set(data) and data["top1"] == 1.0 and data["abstain_recall"] == 1.0
+    assert data["backend"] == "none" and list(tmp_path.iterdir()) == [path]
+
+
+def test_starter_eval_lexical():
+    result = evaluate_file(EVAL_FILE, ContentSettings(mode="lexical"))
+    assert result["backend"] == "none" and result["top3"] >= 0.88 and result["abstain_recall"] >= 0.9
+
+
+@pytest.mark.slow
+def test_starter_eval_fused_with_the_offline_encoder():
+    """A regression guard on the shipped figures (docs/content.md has the full table)."""
+    result = evaluate_file(EVAL_FILE, ContentSettings(embedding_backend="use", mode="fused"))
+    assert result["backend"].startswith("use:")
+    assert result["top3"] >= 0.95 and result["mrr"] >= 0.9
+    assert result["top1"] >= 0.78 and result["abstain_recall"] >= 0.95
+    assert result["wrong_answer_rate"] <= 0.12
