@@ -128,6 +128,11 @@ def _start_session(user: Account) -> None:
     g.web_user = user
 
 
+def _failure_key() -> str:
+    """Failed sign-ins are counted per client address (behind a proxy: configure ProxyFix upstream)."""
+    return f"{runtime().settings.redis.prefix}:web:login-failures:{request.remote_addr or '-'}"
+
+
 def in_wecom() -> bool:
     return "wxwork" in request.headers.get("User-Agent", "").lower()
 
@@ -159,12 +164,22 @@ def login():
     if not settings.local_login_enabled:
         log_denied("local sign-in disabled", None)
         abort(403)
+    throttle = _failure_key()
+    if int(runtime().redis.get(throttle) or 0) >= settings.login_max_failures:
+        log_denied("too many failed sign-ins", None)
+        flash(f"登录失败次数过多，请 {settings.login_lockout_minutes} 分钟后再试", "error")
+        return render_template("auth/login.html", next=next_url, local=True, wecom=_wecom_configured()), 429
     username = (request.form.get("username") or "").strip()
     user = accounts().authenticate(username, request.form.get("password") or "")
     if user is None:
+        pipe = runtime().redis.pipeline()
+        pipe.incr(throttle)
+        pipe.expire(throttle, settings.login_lockout_minutes * 60)
+        pipe.execute()
         access_log.warning("sign-in failed user=- path=%s reason=bad credentials", request.path)
         flash("用户名或密码错误，或账号已停用", "error")
         return render_template("auth/login.html", next=next_url, local=True, wecom=_wecom_configured()), 401
+    runtime().redis.delete(throttle)
     _start_session(user)
     log.info("signed in user=%s via password", user.id)
     return redirect(next_url or _home_for(user))

@@ -23,6 +23,9 @@ class WebSettings(BaseModel):
     # Local password sign-in (administrators, development). Off: WeCom sign-in only.
     local_login_enabled: bool = True
     min_password_length: int = Field(10, ge=8, le=128)
+    # Failed password sign-ins allowed per client address before it must wait login_lockout_minutes.
+    login_max_failures: int = Field(10, ge=1)
+    login_lockout_minutes: int = Field(15, ge=1)
     # werkzeug.security method for new password hashes; keep scrypt (tests use a cheap pbkdf2).
     password_hash_method: str = "scrypt"
     page_size: int = Field(50, ge=5, le=500)

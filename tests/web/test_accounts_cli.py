@@ -75,3 +75,26 @@ def test_cli_users(runtime, tmp_path, monkeypatch):
     assert "boss" in result.output and "停用" in result.output and "advisor-li2" in result.output
     result = runner.invoke(main, ["--config", str(config), "users", "role", "nobody", "admin"])
     assert result.exit_code != 0 and "没有用户 nobody" in result.output
+
+
+@pytest.mark.postgres
+def test_accounts_on_postgresql():
+    from bot import migrate
+    from bot.clock import ManualClock
+    from bot.db import make_engine, make_session_factory
+    from tests.conftest import fresh_pg_database, utc
+
+    url = fresh_pg_database("advisor_web_test")
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    try:
+        service = AccountService(make_session_factory(engine), ManualClock(utc(2026, 11, 20)),
+                                 hash_method="pbkdf2:sha256:1000")
+        made = service.add("pg-admin", "a-long-password", "admin", wecom_userid="pg-member")
+        assert service.authenticate("pg-admin", "a-long-password").id == made.id
+        assert service.sign_in_wecom("pg-member").id == made.id
+        assert service.sign_in_wecom("pg-new", provision_role="advisor").username == "wx.pg-new"
+        with pytest.raises(AccountError):
+            service.add("pg-admin", "a-long-password", "admin")
+    finally:
+        engine.dispose()

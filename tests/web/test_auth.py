@@ -34,6 +34,16 @@ def test_wrong_password_is_refused_and_logged_without_the_name(app, caplog):
     assert "adv1" not in caplog.text and "reason=bad credentials" in caplog.text
 
 
+def test_repeated_failures_lock_the_address_out(app, caplog):
+    caplog.set_level(logging.WARNING, logger="bot.web.access")
+    client = app.test_client()
+    for _ in range(10):
+        assert login(client, "adv1", "wrong-password-x").status_code == 401
+    response = login(client, "adv1")  # even the right password waits now
+    assert response.status_code == 429 and "登录失败次数过多" in response.get_data(as_text=True)
+    assert "reason=too many failed sign-ins" in caplog.text
+
+
 def test_deactivated_account_is_signed_out_at_once(app, accounts):
     client = app.test_client()
     login(client, "adv2")

@@ -219,3 +219,11 @@ def test_campaign_report_shows_funnel_and_lift(as_role, seeded):
 def test_dashboard_shows_inheritance_and_says_what_is_not_enabled(as_role, seeded):
     page = as_role("ops").get("/ops/").get_data(as_text=True)
     assert "进行中的客户继承" in page
+
+
+def test_verification_status_page(as_role, seeded, runtime):
+    client = as_role("comp")
+    assert "尚未运行过校验" in client.get("/compliance/verification").get_data(as_text=True)
+    runtime.services.archive_verifier.verify()
+    page = client.get("/compliance/verification").get_data(as_text=True)
+    assert "完整" in page and "校验记录数：2" in page
