@@ -44,8 +44,8 @@ class Collaborators:
             return None
         try:
             return getattr(self._services, name)
-        except (ImportError, AttributeError) as exc:
-            self._warn(name, f"service {name} failed to load: {type(exc).__name__}")
+        except ImportError as exc:  # the domain is not shipped; a misconfigured one raises (fails closed)
+            self._warn(name, f"service {name} is not installed: {type(exc).__name__}")
             return None
 
     def _warn(self, key: str, message: str) -> None:

@@ -25,8 +25,9 @@ TREATED, CONTROL = "treated", "control"
 PLANNED, HELD_OUT, SKIPPED, QUEUED = "planned", "held_out", "skipped", "queued"
 SENT, NOT_FRIEND, ALREADY_RECEIVED, UNCONFIRMED, FAILED = (
     "sent", "not_friend", "already_received", "unconfirmed", "failed")
-# Pushes that count against a client's budget (a WeCom task was created for them).
-BUDGET_STATUSES = (QUEUED, SENT, UNCONFIRMED, ALREADY_RECEIVED)
+# Pushes that count against a client's budget: waiting for the advisor's confirmation, or delivered.
+# (not_friend / already_received / unconfirmed / failed never reached the client)
+BUDGET_STATUSES = (QUEUED, SENT)
 
 
 class Campaign(Base):

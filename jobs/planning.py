@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Integer, and_, case, cast, exists, func, insert, literal, or_, select
+from sqlalchemy import BigInteger, Integer, case, cast, exists, func, insert, literal, or_, select, text
 from sqlalchemy.dialects.postgresql import BIT
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ from bot.db import UTCDateTime
 from jobs.models import (BUDGET_STATUSES, CONTROL, HELD_OUT, PLANNED, TREATED, CampaignMember, CampaignPush)
 
 BUCKETS = 10000
+PG_WORK_MEM = "256MB"
 
 
 def bucket(key: str, external_userid: str) -> int:
@@ -56,9 +57,14 @@ def assign_members(session: Session, *, campaign_id: int, key: str, holdout_shar
     rows = select(literal(campaign_id, BigInteger), inner.c.external_userid,
                   case((is_control, CONTROL), else_=TREATED), case((is_control, HELD_OUT), else_=PLANNED),
                   literal(0, Integer), literal(now, UTCDateTime())).where(~already)
-    result = session.execute(insert(member).from_select(
+    count = select(func.count()).select_from(member).where(member.c.campaign_id == campaign_id)
+    before = session.scalar(count)
+    session.execute(insert(member).from_select(
         ["campaign_id", "external_userid", "arm", "status", "step", "assigned_at"], rows))
-    return result.rowcount or 0
+    added = session.scalar(count) - before
+    if added > 1000 and session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE campaign_member"))  # fresh statistics for the budget anti-join
+    return added
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,8 @@ class Batch:
 
 def stream_batches(session: Session, stmt, *, max_ids: int = 10000, chunk: int = 5000) -> Iterator[Batch]:
     """Server-side cursor over the ordered rows; a batch = one sender + step, ≤ max_ids clients."""
+    if session.get_bind().dialect.name == "postgresql":  # sort and hash the audience in memory, not on disk
+        session.execute(text(f"SET LOCAL work_mem = '{PG_WORK_MEM}'"))
     result = session.execute(stmt.execution_options(stream_results=True, yield_per=chunk))
     current: Batch | None = None
     for uid, step, owner, risk in result:
