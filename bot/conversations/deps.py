@@ -111,8 +111,12 @@ class Collaborators:
         return self._lexicon
 
     # ---- archive -------------------------------------------------------------------------
-    def archive_available(self) -> bool:
-        return self._services.available("archive")
+    def archive_service(self) -> Any:
+        """The compliance archive, built now (call before opening a transaction: building it runs DDL
+        on SQLite); None when it is not installed."""
+        return self._services.archive if self._services.available("archive") else None
 
     def archive(self, **record: Any) -> None:
-        self._services.archive.record(**record)
+        service = self.archive_service()
+        if service is not None:
+            service.record(**record)

@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 HUMAN_STATES = {2, 3}  # queued for a person, or with a person
 BAD_TRANSITION = 95016
+NO_HANDOFF_ERRORS = {95000, 95014, 40096}  # unknown account, servicer not on it, unknown client
 
 
 class HandoffService:
@@ -66,6 +67,9 @@ class HandoffService:
         try:
             client.kf_service_state.trans(open_kfid, external_userid, 3, servicer)
         except WeChatClientException as exc:
+            if exc.errcode in NO_HANDOFF_ERRORS:
+                logger.warning("handoff refused by WeCom open_kfid=%s errcode=%s", open_kfid, exc.errcode)
+                return None
             if exc.errcode != BAD_TRANSITION:
                 raise
             state = client.kf_service_state.get(open_kfid, external_userid)  # a retry after it worked?

@@ -30,7 +30,7 @@ MAX_PAGES = 100  # one pull never loops forever on a misbehaving has_more
 
 class KfIntake:
     def __init__(self, session_factory, clock, redis, redis_prefix: str, client: Callable[[], Any], *,
-                 limit: int = 1000, on_stored: Callable[[dict], None] | None = None):
+                 limit: int = 1000, on_stored: Callable[[Any, dict], None] | None = None):
         self._sessions = session_factory
         self._clock = clock
         self._redis = redis
@@ -60,9 +60,6 @@ class KfIntake:
                 continue
             stored = self._store_page(open_kfid, page.get("msg_list") or [], page.get("next_cursor") or cursor)
             new += len(stored)
-            for message in stored:
-                if self._on_stored is not None:
-                    self._on_stored(message)
             cursor = page.get("next_cursor") or cursor
             if not page.get("has_more"):
                 break
@@ -96,6 +93,8 @@ class KfIntake:
                 if record_message(session, **fields) is None:
                     continue  # seen before
                 stored.append(fields)
+                if self._on_stored is not None:  # archived in the same transaction as our own record
+                    self._on_stored(session, fields)
                 if fields["origin"] == CLIENT:
                     kf_session = ensure_kf_session(session, fields["open_kfid"], fields["external_userid"], now)
                     last = kf_session.last_client_msg_at

@@ -59,7 +59,7 @@ class Delivery:
 
 class Outbox:
     def __init__(self, session_factory, clock, collaborators: Collaborators, kf_client: Callable[[], Any],
-                 on_recorded: Callable[[dict], None] | None = None):
+                 on_recorded: Callable[[Any, dict], None] | None = None):
         self._sessions = session_factory
         self._clock = clock
         self._deps = collaborators
@@ -92,6 +92,7 @@ class Outbox:
         return delivery
 
     def _record(self, out: Outbound, actor: str | None, suggestion_id: int | None) -> None:
+        self._deps.archive_service()  # built outside the transaction below
         now = self._clock.now()
         record = dict(channel=KF, msgid=out.msgid, direction=OUT, origin=None, open_kfid=out.open_kfid,
                       external_userid=out.external_userid, userid=actor or "bot", msgtype="text", text=out.text,
@@ -100,8 +101,9 @@ class Outbox:
             if store.record_message(session, **record) is None:
                 return  # this msgid was delivered and counted before
             count_reply(session, out.open_kfid, out.external_userid, now, clear_notice=out.origin != NOTICE)
-        if self._on_recorded is not None:
-            self._on_recorded(record)
+            if self._on_recorded is not None:  # archived in the same transaction as our own record
+                self._on_recorded(session, {**record, "content_version_id": out.content_version_id,
+                                            "presend_origin": out.origin})
 
 
 class SuggestionSender:

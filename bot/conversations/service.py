@@ -59,6 +59,7 @@ class ConversationService:
     # ---- intake ----------------------------------------------------------------------------
     def on_kf_event(self, open_kfid: str, token: str | None) -> int:
         """`kf_msg_or_event`: pull what is new, answer or route it, finish anything left half-done."""
+        self.deps.archive_service()  # built before any transaction (it may run DDL)
         self.approval.expire_stale()
         new = self.intake.pull(open_kfid, token)
         self.process_pending()
@@ -83,8 +84,7 @@ class ConversationService:
         with self._sessions() as session:
             ids = list(session.scalars(select(ConversationMessage.id).where(ConversationMessage.processed_at.is_(None))
                                        .order_by(ConversationMessage.id).limit(limit)))
-        for message_id in ids:
-            self._process_one(message_id)
+        _each(ids, self._process_one)
         return len(ids)
 
     def _process_one(self, message_id: int) -> int | None:
@@ -152,9 +152,11 @@ class ConversationService:
                 (Suggestion.state == SENDING) & (Suggestion.sending_since < lease_edge),
                 (Suggestion.state == PENDING) & Suggestion.card_sent_at.is_(None) & Suggestion.advisor_userid.is_not(None),
             )).order_by(Suggestion.id).limit(limit)))
-        for suggestion_id in ids:
+        def step(suggestion_id: int) -> None:
             self.advance(suggestion_id)
             self.approval.close_card(suggestion_id)
+
+        _each(ids, step)
         return len(ids)
 
     def _holding_notice(self, suggestion_id: int) -> None:
@@ -278,10 +280,10 @@ class ConversationService:
                                      detail={"via": "sidebar"})
                     break
 
-    def _archive(self, record: dict) -> None:
+    def _archive(self, session, record: dict) -> None:
         """Every kf message in and out goes to the compliance archive when that service exists
         (archived one-to-one chats come from the archive, so they are not recorded again)."""
-        if record.get("channel") != KF or not self.deps.archive_available():
+        if record.get("channel") != KF or self.deps.archive_service() is None:
             return
         inbound = record["direction"] == IN
         staff = record.get("userid") or "bot"
@@ -289,13 +291,29 @@ class ConversationService:
         content = record.get("text")
         if content is None:
             content = json.dumps(record.get("event"), ensure_ascii=False) if record.get("event") else ""
-        origin = {3: "client", 4: "system", 5: "servicer"}.get(record.get("origin"), "bot")
+        origin = {3: "client", 4: "system", 5: "servicer"}.get(record.get("origin")) or \
+            record.get("presend_origin") or "bot"
         self.deps.archive(channel=KF, direction="inbound" if inbound else "outbound",
                           sender=record["external_userid"] if inbound else (staff if origin == "servicer" else kf_account),
                           receiver=kf_account if inbound else record["external_userid"], content=content,
                           sent_at=record["sent_at"], msgid=record["msgid"], msgtype=record["msgtype"],
                           external_userid=record["external_userid"], userid=record.get("userid"),
-                          suggestion_id=record.get("suggestion_id"), origin=origin)
+                          suggestion_id=record.get("suggestion_id"),
+                          content_version_id=record.get("content_version_id"), origin=origin, session=session)
+
+
+def _each(ids: list[int], step) -> None:
+    """Run `step` for every id; one failing id (WeCom busy) does not hold up the others. The first
+    error is raised at the end, so the inbox retries the event and the failed step resumes."""
+    first: Exception | None = None
+    for item in ids:
+        try:
+            step(item)
+        except Exception as exc:  # re-raised below, after the other items had their turn
+            logger.warning("conversation step failed for id=%s: %s", item, type(exc).__name__)
+            first = first or exc
+    if first is not None:
+        raise first
 
 
 def _require(app_name: str | None, kind: str) -> str:

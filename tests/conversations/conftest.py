@@ -48,7 +48,8 @@ def presend_guard(runtime):
 
 
 def content_services(runtime):
-    """The real library and matcher, loaded with the starter pack (skips while content lacks a matcher)."""
+    """The real library and matcher, loaded with the starter pack (skips while content lacks a matcher).
+    `runtime` needs settings, session_factory, clock and redis."""
     pytest.importorskip("content.matcher", reason="content matcher (content/matcher.py) has not landed yet")
     from content.importer import import_path
     from content.service import build_content_services
@@ -60,8 +61,27 @@ def content_services(runtime):
     return services
 
 
+@pytest.fixture(scope="session")
+def shared_content(tmp_path_factory):
+    """One content library (its own SQLite file, read-only here) and one loaded matcher for the whole
+    session: loading the encoder and embedding the starter pack takes ~15 s, once."""
+    from types import SimpleNamespace
+
+    from bot.db import make_engine, make_session_factory
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('content') / 'content.db'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    holder = SimpleNamespace(settings=conversation_settings(url), session_factory=make_session_factory(engine),
+                             clock=ManualClock(utc(2026, 11, 20, 2, 0, 0)), redis=real_redis(REDIS_DB))
+    services = content_services(holder)
+    services.matcher.match("开户需要什么材料", 3)  # build the index now
+    yield services
+    engine.dispose()
+
+
 @pytest.fixture
-def make_env(sqlite_url, clock, redis_client):
+def make_env(sqlite_url, clock, redis_client, request):
     envs = []
 
     def _make(*, with_content: bool = False, url: str | None = None, **conversations):
@@ -69,7 +89,7 @@ def make_env(sqlite_url, clock, redis_client):
         envs.append(env)
         env.runtime.services.register("presend", presend_guard(env.runtime))
         if with_content:
-            env.runtime.services.register("content", content_services(env.runtime))
+            env.runtime.services.register("content", request.getfixturevalue("shared_content"))
         return env
 
     yield _make

@@ -9,6 +9,7 @@ import time
 import requests
 from sqlalchemy import func, select
 
+from bot.compliance.archive_models import ArchiveMessage
 from bot.conversations.models import ConversationMessage, Suggestion, SuggestionEvent
 from tests.conversations.harness import API_TOKEN, OPEN_KFID, POOL_ADVISOR
 
@@ -46,6 +47,13 @@ def test_faq_question_is_answered_automatically(make_env):
         directions = session.scalars(select(ConversationMessage.direction).where(
             ConversationMessage.external_userid == "wmFAQ01").order_by(ConversationMessage.id)).all()
     assert directions == ["in", "out"]
+    with env.runtime.session_factory() as session:  # and both are in the compliance archive
+        archived = session.execute(select(ArchiveMessage.direction, ArchiveMessage.suggestion_id,
+                                          ArchiveMessage.content_version_id, ArchiveMessage.origin)
+                                   .where(ArchiveMessage.external_userid == "wmFAQ01")
+                                   .order_by(ArchiveMessage.chain_seq)).all()
+    assert archived == [("inbound", None, None, "client"),
+                        ("outbound", str(row.id), str(row.content_version_id), "auto_reply")]
 
 
 def test_stock_tip_is_routed_edited_and_sent_exactly_once(make_env):
