@@ -22,6 +22,7 @@ DOMAIN_COMMANDS = [
     "jobs.cli:campaigns",
     "jobs.cli:scheduler",
     "bot.web.cli:users",
+    "bot.conversations.cli:conversations",
 ]
 
 

@@ -80,6 +80,12 @@ class ConversationService:
             return {"recorded": True, "suggestion_id": None}
         return {"recorded": True, "suggestion_id": self._process_one(message_id)}
 
+    def tick(self) -> dict:
+        """The periodic sweep (scheduler or `advisor-bot conversations tick`): expire, process, resume."""
+        self.deps.archive_service()
+        return {"expired": self.approval.expire_stale(), "processed": self.process_pending(),
+                "resumed": self.resume()}
+
     def process_pending(self, limit: int = 200) -> int:
         with self._sessions() as session:
             ids = list(session.scalars(select(ConversationMessage.id).where(ConversationMessage.processed_at.is_(None))
