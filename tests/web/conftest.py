@@ -168,14 +168,36 @@ def as_role(app):
     return make
 
 
+@pytest.fixture(scope="session")
+def content_tokenizer():
+    """One jieba tokenizer for every test's matcher (loading its dictionary takes seconds)."""
+    from content.settings import ContentSettings
+    from content.tokenize import Tokenizer
+
+    settings = ContentSettings()
+    return Tokenizer(settings.user_dict, settings.index_dir)
+
+
+def content_services(runtime, tokenizer):
+    """content.service.build_content_services, with the shared tokenizer."""
+    from content.matcher import Matcher
+    from content.service import ContentService, ContentServices
+    from content.settings import ContentSettings
+    from content.sources import DatabaseSource
+
+    settings = runtime.settings.domain("content", ContentSettings)
+    library = ContentService(runtime.session_factory, runtime.clock)
+    matcher = Matcher(DatabaseSource(library, runtime.session_factory, runtime.clock), settings, runtime.clock,
+                      tokenizer=tokenizer)
+    return ContentServices(library=library, matcher=matcher, settings=settings)
+
+
 @pytest.fixture
-def seeded(app, runtime):
+def seeded(app, runtime, content_tokenizer):
     """Two advisors' clients and suggestions, an archived chat with an alert, a content item, a campaign."""
     from tests.web.factories import add_campaign, add_contact, add_suggestion, archive_chat
 
-    from content.service import build_content_services
-
-    runtime.services.register("content", build_content_services(runtime))
+    runtime.services.register("content", content_services(runtime, content_tokenizer))
     add_contact(runtime, "wm-li-client", "advisor-li", name="测试客户甲", tier="长尾", stage="衰退期",
                 inherited_from="advisor-old")
     add_contact(runtime, "wm-wang-client", "advisor-wang", name="测试客户乙")
