@@ -151,7 +151,7 @@ def _run(runtime, settings, campaign, run_id, now, day, facts) -> dict:
                                             holdout_share=campaign.holdout_share,
                                             audience=deps.segment(campaign.segment_expr), now=now)
     stmt = with_owner_and_risk(eligible(campaign.id, window_for(now, settings), extra=extra),
-                               deps.owners(), deps.risks())
+                               deps.owners(), deps.risks(), dialect=runtime.engine.dialect.name)
     with runtime.session_factory() as reader:
         for batch in stream_batches(reader, stmt, max_ids=settings.max_ids_per_task):
             version, sendable = contents.get(batch.step, (None, False))

@@ -48,11 +48,8 @@ def upgrade() -> None:
     sa.Column('last_push_at', bot.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('replied_at', bot.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reactivated_at', bot.db.UTCDateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], name=op.f('fk_campaign_member_campaign_id_campaign'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('campaign_id', 'external_userid', name=op.f('pk_campaign_member'))
     )
-    with op.batch_alter_table('campaign_member', schema=None) as batch_op:
-        batch_op.create_index('ix_campaign_member_campaign_arm_status', ['campaign_id', 'arm', 'status'], unique=False)
 
     op.create_table('campaign_run',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -98,9 +95,6 @@ def upgrade() -> None:
     sa.Column('external_userid', sa.String(length=64), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('pushed_at', bot.db.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], name=op.f('fk_campaign_push_campaign_id_campaign'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['run_id'], ['campaign_run.id'], name=op.f('fk_campaign_push_run_id_campaign_run'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['task_id'], ['campaign_task.id'], name=op.f('fk_campaign_push_task_id_campaign_task'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_campaign_push')),
     sa.UniqueConstraint('run_id', 'external_userid', name='uq_campaign_push_run_external_userid')
     )
@@ -121,8 +115,5 @@ def downgrade() -> None:
 
     op.drop_table('campaign_task')
     op.drop_table('campaign_run')
-    with op.batch_alter_table('campaign_member', schema=None) as batch_op:
-        batch_op.drop_index('ix_campaign_member_campaign_arm_status')
-
     op.drop_table('campaign_member')
     op.drop_table('campaign')

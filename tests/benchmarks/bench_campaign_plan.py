@@ -111,7 +111,8 @@ def main() -> None:
                                   holdout_share=campaign.holdout_share, audience=deps.segment("长尾"), now=NOW)
     t_assign = time.perf_counter() - t0
     t0 = time.perf_counter()
-    stmt = with_owner_and_risk(eligible(campaign.id, window_for(NOW, svc.settings)), deps.owners(), deps.risks())
+    stmt = with_owner_and_risk(eligible(campaign.id, window_for(NOW, svc.settings)), deps.owners(), deps.risks(),
+                               dialect="postgresql")
     batches = clients = biggest = 0
     senders = set()
     with runtime.session_factory() as reader:

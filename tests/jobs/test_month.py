@@ -4,6 +4,7 @@ Pushes happen only on trading days, no client goes over budget, no control clien
 
 from __future__ import annotations
 
+import zlib
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -52,7 +53,7 @@ def _drive(runtime, sim, clock):
             tasks = s.execute(select(CampaignTask.msgid, CampaignTask.sender).where(
                 CampaignTask.status == "created")).all()
         for msgid, sender in tasks:
-            if hash(msgid) % 5:  # some stay unconfirmed (reminded, later closed)
+            if zlib.crc32(msgid.encode()) % 5:  # some stay unconfirmed (reminded, later closed)
                 sim.confirm_groupmsg(msgid, sender)
         clock.set(when + timedelta(hours=3))
         delivery.track(runtime)
@@ -123,8 +124,16 @@ def test_month_around_national_day(runtime, sim, clock):
     # 5. delivery statuses were tracked from WeCom
     statuses = Counter(p.status for p in pushes)
     assert statuses["sent"] > 0
+    reminders = [c for c in sim.calls("externalcontact/remind_groupmsg_send") if c.errcode == 0]
+    assert reminders, "unconfirmed tasks were never reminded"
+    by_msg: dict[str, list] = {}
+    for c in reminders:
+        by_msg.setdefault(c.body["msgid"], []).append(c.at)
+    for times in by_msg.values():  # WeCom allows 3 per 24 h; we spread at most 3 over 24 h
+        assert all(len([t for t in times if timedelta(0) <= t - s < timedelta(hours=24)]) <= 3 for s in times)
+    assert not [c for c in sim.calls("externalcontact/remind_groupmsg_send") if c.errcode not in (0, None)]
     text = next(c.body["text"]["content"] for c in calls)
     assert "{" not in text
     print(f"\nmonth: {len(firings)} firings, {len(calls)} add_msg_template calls on {len(days)} trading days, "
           f"{len(pushes)} pushes {dict(statuses)}, {len(control)} control members never contacted, "
-          f"max per week {max(per_week.values())}, per month {max(per_month.values())}")
+          f"max per week {max(per_week.values())}, per month {max(per_month.values())}, {len(reminders)} reminders")
