@@ -21,6 +21,7 @@ BLUEPRINTS = [
     "bot.web.compliance:bp",
     "bot.web.content_console:bp",
     "bot.web.ops:bp",
+    "bot.web.admin:bp",
 ]
 
 

@@ -10,14 +10,14 @@ from flask import Blueprint, abort, render_template
 
 from bot.web.accounts import ADMIN, CENTRAL_OPS
 from bot.web.auth import roles_required
-from bot.web.common import feature, service
+from bot.web.common import service
+from bot.web.overview import ops_overview
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("ops", __name__, url_prefix="/ops", template_folder="templates")
 
 OPS = (CENTRAL_OPS, ADMIN)
-OPEN_TRANSFERS = ("requested", "waiting")  # inheritance in progress (WeCom gives the client 24 h)
 MEMBER_STATUS_LABELS = {"planned": "待发送", "held_out": "对照组（不触达）", "skipped": "跳过", "queued": "已排队",
                         "sent": "已送达", "not_friend": "非好友", "already_received": "今日已收到",
                         "unconfirmed": "未确认", "failed": "失败"}
@@ -30,9 +30,7 @@ def dashboard():
     contacts = service("contacts")
     if contacts is None:
         return render_template("unavailable.html", title="运营看板")
-    counts = feature("contacts", "counts")  # {"by_tier", "by_stage", "by_owner"}: not offered yet -> notice
-    transfers = [t for status in OPEN_TRANSFERS for t in contacts.inheritance.list_transfers(status, 100)]
-    return render_template("ops/dashboard.html", counts=counts() if counts else None, transfers=transfers)
+    return render_template("ops/dashboard.html", overview=ops_overview(contacts))
 
 
 @bp.get("/campaigns")

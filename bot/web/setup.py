@@ -34,6 +34,7 @@ NAV = [
     ("content.hit_test", "命中测试", (ADVISOR, CENTRAL_OPS, COMPLIANCE, ADMIN)),
     ("ops.dashboard", "运营看板", (CENTRAL_OPS, ADMIN)),
     ("ops.campaigns", "活动报告", (CENTRAL_OPS, ADMIN)),
+    ("admin.users", "账号管理", (ADMIN,)),
 ]
 
 SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低"}

@@ -195,12 +195,13 @@ def content_services(runtime, tokenizer):
 @pytest.fixture
 def seeded(app, runtime, content_tokenizer):
     """Two advisors' clients and suggestions, an archived chat with an alert, a content item, a campaign."""
-    from tests.web.factories import add_campaign, add_contact, add_suggestion, archive_chat
+    from tests.web.factories import add_campaign, add_contact, add_suggestion, add_transfer, archive_chat
 
     runtime.services.register("content", content_services(runtime, content_tokenizer))
     add_contact(runtime, "wm-li-client", "advisor-li", name="测试客户甲", tier="长尾", stage="衰退期",
                 inherited_from="advisor-old")
     add_contact(runtime, "wm-wang-client", "advisor-wang", name="测试客户乙")
+    add_transfer(runtime, "wm-wang-client", "advisor-wang", "central-ops-01", resigned=True)
     ids = {
         "s_li": add_suggestion(runtime, "advisor-li", "wm-li-client", "新股怎么申购？", "您好，新股申购……",
                                msgid="q-li-1"),

@@ -87,3 +87,13 @@ def add_campaign(runtime, slug: str, name: str, *, treated: int, control: int, t
                     campaign_id=row.id, external_userid=f"{slug}-{arm}-{i}", arm=arm, status=status,
                     assigned_at=assigned, replied_at=assigned + timedelta(days=1) if i < replied else None,
                     reactivated_at=assigned + timedelta(days=2) if i < reactivated else None))
+
+
+def add_transfer(runtime, external_userid: str, handover: str, takeover: str, *, resigned: bool) -> None:
+    """An inheritance WeCom accepted and the client has not yet taken over (status waiting)."""
+    from bot.contacts.models import Transfer
+
+    with runtime.session() as session:
+        session.add(Transfer(external_userid=external_userid, handover_userid=handover, takeover_userid=takeover,
+                             resigned=resigned, status="waiting", rule="long_tail",
+                             requested_at=runtime.clock.now() - timedelta(hours=3)))

@@ -219,6 +219,8 @@ def test_campaign_report_shows_funnel_and_lift(as_role, seeded):
 def test_dashboard_shows_inheritance_and_says_what_is_not_enabled(as_role, seeded):
     page = as_role("ops").get("/ops/").get_data(as_text=True)
     assert "进行中的客户继承" in page
+    assert "advisor-wang → central-ops-01" in page and "离职继承" in page and "等待客户确认" in page
+    assert "资产层级" in page and "长尾" in page and "衰退期" in page
 
 
 def test_verification_status_page(as_role, seeded, runtime):

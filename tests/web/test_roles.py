@@ -32,6 +32,7 @@ def matrix(ids):
         ("GET", "/ops/"): {"ops", "admin"},
         ("GET", "/ops/campaigns"): {"ops", "admin"},
         ("GET", "/ops/campaigns/close-note"): {"ops", "admin"},
+        ("GET", "/admin/users"): {"admin"},
     }
 
 
@@ -101,3 +102,20 @@ def test_navigation_lists_only_what_the_role_may_open(as_role, seeded):
     assert "合规告警" in nav["comp"] and "合规告警" not in nav["adv1"] and "合规告警" not in nav["ops"]
     assert "运营看板" in nav["ops"] and "运营看板" in nav["admin"] and "运营看板" not in nav["comp"]
     assert "待审建议" in nav["adv1"] and "待审建议" not in nav["admin"]
+
+
+def test_admin_changes_roles_and_disables_accounts(as_role, accounts, seeded):
+    admin = as_role("admin")
+    token = csrf_of(admin, "/admin/users")
+    admin.post("/admin/users/adv2/role", data={"csrf_token": token, "role": "central_ops"})
+    assert accounts.by_username("adv2").role == "central_ops"
+    page = admin.post("/admin/users/adv2/role", data={"csrf_token": token, "role": "root"},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "未做任何修改" in page and accounts.by_username("adv2").role == "central_ops"
+    victim = as_role("adv1")
+    admin.post("/admin/users/adv1/disable", data={"csrf_token": token})
+    assert victim.get("/advisor/").status_code == 302  # signed out at once
+    page = admin.post("/admin/users/admin/disable", data={"csrf_token": token}, follow_redirects=True)
+    assert "不能停用或降级自己的账号" in page.get_data(as_text=True) and accounts.by_username("admin").active
+    ops = as_role("ops")
+    assert ops.post("/admin/users/adv2/enable", data={"csrf_token": csrf_of(ops, "/ops/")}).status_code == 403
