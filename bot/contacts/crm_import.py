@@ -193,6 +193,10 @@ class CrmImporter:
                     pending = pool.submit(self._merge, conn, chunk, report)
                 if pending is not None:
                     pending.result()
+                if conn.dialect.name == "postgresql":  # fresh statistics for the tag recompute that follows
+                    conn.execute(text("ANALYZE crm_client"))
+                    conn.execute(text("ANALYZE contact"))
+                    conn.commit()
         except BaseException:
             self._finish(report, "failed")
             raise

@@ -193,7 +193,13 @@ class Inheritance:
                                       .where(Transfer.status.in_(T_OPEN)).distinct()).all()
         counts: dict[str, int] = defaultdict(int)
         for handover, takeover, resigned in triples:
-            results = self._results(handover, takeover, resigned)
+            try:
+                results = self._results(handover, takeover, resigned)
+            except WeChatClientException as exc:  # one pair failing must not stop the others
+                logger.warning("transfer_result failed errcode=%s handover=%s takeover=%s", exc.errcode, handover,
+                               takeover)
+                counts["errors"] += 1
+                continue
             for status, n in self._apply(handover, takeover, resigned, results).items():
                 counts[status] += n
         rerouted = self.reroute_failed()

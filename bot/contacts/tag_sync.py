@@ -134,8 +134,9 @@ class TagSync:
         return created
 
     # -- the diff -----------------------------------------------------------------------------
-    def _plan(self, limit: int) -> list[tuple[str, str, list[str], list[tuple[int, str]], list[int]]]:
-        """(userid, external_userid, wecom ids to add, (tag id, wecom id) to add, tag ids to remove...)."""
+    def _plan(self, limit: int) -> list[tuple[int, str, str, list[tuple[int, str]], list[tuple[int, str]]]]:
+        """Up to `limit` differing pairs: (contact id, userid, external_userid, [(tag id, wecom id) to add],
+        [(tag id, wecom id) to remove])."""
         with self._session() as session:
             session.execute(sql(PURGE_STALE))
             pairs = session.execute(sql(DIFF_PAIRS, {"limit": limit})).all()
