@@ -51,7 +51,7 @@ class ConversationsSettings(BaseModel):
     handoff_notice: str = "好的，正在为您转接人工客服，请稍候。"
     edit_link_message: str = "请在控制台修改建议回复后发送：{url}"
     console_base_url: str = "http://127.0.0.1:8000"
-    edit_path: str = "/console/suggestions/{id}/edit"
+    edit_path: str = "/advisor/#s{id}"  # the advisor queue (bot/web/advisor.py), at this suggestion
 
     # Bearer token for /api/suggestions while bot/web/auth.py does not exist; empty = API closed.
     api_token: str = ""

@@ -72,7 +72,7 @@ def test_stock_tip_is_routed_edited_and_sent_exactly_once(make_env):
     sim.click_card(POOL_ADVISOR, row.card_task_id, "sug_edit")
     env.drain()
     link = [m for m in sim.app_messages(POOL_ADVISOR) if m["msgtype"] == "text"]
-    assert link and f"/suggestions/{row.id}/edit" in link[0]["text"]["content"]
+    assert link and link[0]["text"]["content"].endswith(f"http://127.0.0.1:8000/advisor/#s{row.id}")
 
     # The console saves the edit; WeCom answers too late (the message IS delivered, we never hear so).
     edited = "您好，个股问题需要由持牌投资顾问解答，稍后您的专属顾问会联系您。"
