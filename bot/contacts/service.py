@@ -7,7 +7,7 @@
   .tag_sync      TagSync (ensure_mirror / sync / resync_mirror)
   .inheritance   Inheritance (transfer / assign_unassigned / poll / reroute_failed)
   .resync        ContactResync (run)
-and plain methods for members, contacts and tag recompute.
+and plain methods for members, contacts, segments (select_segment) and tag recompute.
 """
 
 from __future__ import annotations
@@ -81,6 +81,14 @@ class ContactsService:
     def show(self, external_userid: str) -> dict:
         with self.runtime.session() as session:
             return directory.show(session, external_userid)
+
+    def select_segment(self, expr: str, *, reachable_only: bool = True):
+        """A Select of external_userid for a segment expression (tag ids resolved now); SegmentError."""
+        from bot.contacts.models import Contact
+
+        with self.runtime.session() as session:
+            query = self.segments.select(session, expr, reachable_only=reachable_only)
+        return query.with_only_columns(Contact.external_userid)
 
     # -- tags ----------------------------------------------------------------------------------
     def recompute_tags(self) -> RecomputeReport:

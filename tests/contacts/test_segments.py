@@ -53,3 +53,9 @@ def test_compiles_to_exists_sql(tagged, runtime):
     with runtime.session() as s:
         sql = str(compile_segment(s, "长尾 AND NOT 休眠"))
     assert sql.count("EXISTS") == 2 and "NOT (EXISTS" in sql
+
+
+def test_select_segment_for_other_domains(tagged, runtime):
+    query = runtime.services.contacts.select_segment("长尾 AND NOT 休眠")
+    with runtime.session() as s:
+        assert sorted(s.scalars(query)) == ["wm_tail_silver", "wm_tail_young"]
