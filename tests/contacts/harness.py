@@ -21,7 +21,7 @@ APPS = {
 }
 
 
-def settings_for(db_url: str, base_url: str = "https://qyapi.weixin.qq.com/cgi-bin/", contacts: dict | None = None):
+def settings_for(db_url: str, base_url: str, contacts: dict | None = None):
     return load_settings(overrides={
         "database": {"url": db_url},
         "redis": {"prefix": "t-contacts"},
