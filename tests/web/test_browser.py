@@ -109,6 +109,10 @@ def test_advisor_edits_a_suggestion_with_the_keyboard(open_page, live, runtime, 
     assert page.url.endswith("/advisor/")
     assert page.locator(".suggestion.selected").get_attribute("data-id") == str(seeded["s_li"])
     shot(page, "advisor-queue-desktop")
+    page.goto(live + f"/advisor/#s{second}")  # the approval card's link selects its suggestion
+    assert page.locator(".suggestion.selected").get_attribute("data-id") == str(second)
+    page.keyboard.press("k")
+    assert page.locator(".suggestion.selected").get_attribute("data-id") == str(seeded["s_li"])
     page.keyboard.press("j")
     assert page.locator(".suggestion.selected").get_attribute("data-id") == str(second)
     page.keyboard.press("i")  # ignore the second one

@@ -67,5 +67,11 @@
     }
   });
 
-  select(0);
+  // A link to one suggestion (/advisor/#s123, e.g. from the approval card in WeCom) selects it.
+  function selectFromHash() {
+    var target = window.location.hash && document.getElementById(window.location.hash.slice(1));
+    select(target ? Math.max(0, items().indexOf(target)) : 0);
+  }
+  window.addEventListener("hashchange", selectFromHash);
+  selectFromHash();
 })();
