@@ -28,6 +28,7 @@ SEND, EDIT, IGNORE = "sug_send", "sug_edit", "sug_ignore"
 BUTTONS = [{"text": "发送", "style": 1, "key": SEND}, {"text": "修改", "style": 2, "key": EDIT},
            {"text": "忽略", "style": 3, "key": IGNORE}]
 EDIT_WINDOW_SECONDS = 1800
+CARD_REFUSED = {40003, 40056, 60111, 81013}  # bad/unknown/inactive userid, wrong agent: retrying will not help
 DUPLICATE_TASK_ID = 40058  # WeCom's "invalid parameter" for a task_id already used (simulator: same)
 OUTCOME_LABELS = {SENT: "已发送", READY_FOR_SIDEBAR: "已转侧边栏发送", REJECTED: "已忽略", EXPIRED: "已过期",
                   FAILED: "发送失败"}
@@ -56,7 +57,8 @@ class ApprovalService:
     def send_card(self, suggestion_id: int) -> bool:
         with self._sessions() as session:
             row = store.load(session, suggestion_id)
-            if row.state != PENDING or row.card_sent_at is not None or not row.advisor_userid:
+            if (row.state != PENDING or row.card_sent_at is not None or not row.advisor_userid
+                    or (row.last_error or "").startswith("card_refused")):
                 return False
             title, description, quote = _card_text(row)
             task_id, advisor = row.card_task_id, row.advisor_userid
@@ -68,6 +70,13 @@ class ApprovalService:
             if result.get("response_code"):  # lets the card be closed even if nobody clicks (expiry)
                 values["card_response_code"] = result["response_code"]
         except WeChatClientException as exc:
+            if exc.errcode in CARD_REFUSED:  # the advisor cannot receive it: visible in the console instead
+                logger.warning("approval card refused suggestion id=%s errcode=%s", suggestion_id, exc.errcode)
+                with session_scope(self._sessions) as session:
+                    session.execute(update(Suggestion).where(Suggestion.id == suggestion_id)
+                                    .values(last_error=f"card_refused:{exc.errcode}")
+                                    .execution_options(synchronize_session=False))
+                return False
             if exc.errcode != DUPLICATE_TASK_ID:
                 raise
             # The task_id is ours and deterministic: an earlier attempt got through before a crash.

@@ -86,7 +86,7 @@ class HandoffService:
     def _notify(self, open_kfid: str, external_userid: str, ref: str) -> None:
         with self._sessions() as session:
             problem = kf_budget_problem(session.get(KfSession, (open_kfid, external_userid)), self._clock.now(),
-                                        self._settings)
+                                        self._settings)  # no reserve: after the handoff the bot sends nothing
         if problem:
             return
         self._outbox.deliver(Outbound(channel="kf", external_userid=external_userid,

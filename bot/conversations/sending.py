@@ -180,15 +180,16 @@ class SuggestionSender:
         return state
 
 
-def kf_budget_problem(kf: KfSession | None, now, settings) -> str | None:
-    """Why WeCom would refuse a kf reply right now, judged from what we know (conservatively)."""
+def kf_budget_problem(kf: KfSession | None, now, settings, reserve: int = 0) -> str | None:
+    """Why WeCom would refuse a kf reply right now, judged from what we know (conservatively).
+    `reserve` keeps that many replies free (a notice must not use the slot the answer needs)."""
     if kf is None or kf.last_client_msg_at is None:
         return "kf_window_closed"
     if kf.mode == HUMAN:
         return "human_session"
     if now - kf.last_client_msg_at > timedelta(hours=settings.kf_reply_window_hours):
         return "kf_window_closed"
-    if kf.replies_since_client_msg >= settings.kf_max_replies:
+    if kf.replies_since_client_msg + reserve >= settings.kf_max_replies:
         return "kf_reply_limit"
     return None
 

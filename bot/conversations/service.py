@@ -62,8 +62,11 @@ class ConversationService:
         self.deps.archive_service()  # built before any transaction (it may run DDL)
         self.approval.expire_stale()
         new = self.intake.pull(open_kfid, token)
-        self.process_pending()
-        self.resume()
+        self.process_pending()  # a failure here fails the event: the inbox retries it
+        try:
+            self.resume()
+        except Exception as exc:  # older work is retried by tick(); it must not dead-letter this event
+            logger.warning("resuming earlier suggestions failed (left to tick): %s", type(exc).__name__)
         return new
 
     def accept_archived_message(self, msg: dict) -> dict:
@@ -156,7 +159,8 @@ class ConversationService:
             ids = list(session.scalars(select(Suggestion.id).where(or_(
                 Suggestion.state == APPROVED,
                 (Suggestion.state == SENDING) & (Suggestion.sending_since < lease_edge),
-                (Suggestion.state == PENDING) & Suggestion.card_sent_at.is_(None) & Suggestion.advisor_userid.is_not(None),
+                (Suggestion.state == PENDING) & Suggestion.card_sent_at.is_(None) & Suggestion.advisor_userid.is_not(None)
+                & Suggestion.last_error.is_(None),
             )).order_by(Suggestion.id).limit(limit)))
         def step(suggestion_id: int) -> None:
             self.advance(suggestion_id)
@@ -171,7 +175,7 @@ class ConversationService:
         with session_scope(self._sessions) as session:
             row = store.load(session, suggestion_id)
             kf = session.get(KfSession, (row.open_kfid, row.external_userid))
-            if kf is None or kf.holding_notice_at is not None or kf_budget_problem(kf, now, self.settings):
+            if kf is None or kf.holding_notice_at is not None or kf_budget_problem(kf, now, self.settings, reserve=1):
                 return
             claimed = session.execute(
                 update(KfSession).where(KfSession.open_kfid == kf.open_kfid,

@@ -153,3 +153,13 @@ def test_archived_one_to_one_chat_goes_to_the_sidebar(make_env):
 def _task(env, suggestion_id):
     with env.runtime.session_factory() as session:
         return session.get(Suggestion, suggestion_id).card_task_id
+
+
+def test_a_card_wecom_refuses_is_left_for_the_console_not_retried(make_env):
+    env = make_env(pool_advisors=["ghost"])  # not a member: message/send answers 81013
+    row = _routed(env, "wmGHOST")
+    assert env.runtime.inbox.counts().get("pending", 0) == 0  # the event did not fail
+    found = env.service.get(row.id)
+    assert found["state"] == "pending" and found["last_error"] == "card_refused:81013"
+    calls = len(env.sim.calls("message/send"))
+    assert env.service.resume() == 0 and len(env.sim.calls("message/send")) == calls
