@@ -117,9 +117,9 @@ def web_settings(db_url: str, wecom_base: str, **extra):
 
 
 @pytest.fixture
-def runtime(tmp_path, template_db, fake_wecom, clock):
+def runtime(tmp_path, seeded_template, fake_wecom, clock):
     db = tmp_path / "web.db"
-    shutil.copy(template_db, db)
+    shutil.copy(seeded_template[0], db)
     redis = real_redis(REDIS_DB)
     rt = build_runtime(web_settings(f"sqlite:///{db}", fake_wecom.base_url), clock=clock, redis=redis,
                        sleep=lambda s: None)
@@ -192,12 +192,12 @@ def content_services(runtime, tokenizer):
     return ContentServices(library=library, matcher=matcher, settings=settings)
 
 
-@pytest.fixture
-def seeded(app, runtime, content_tokenizer):
-    """Two advisors' clients and suggestions, an archived chat with an alert, a content item, a campaign."""
+def seed(runtime, tokenizer) -> dict:
+    """Two advisors' clients and suggestions, an inheritance in progress, an archived chat with an alert,
+    a content item and a campaign that has run."""
     from tests.web.factories import add_campaign, add_contact, add_suggestion, add_transfer, archive_chat
 
-    runtime.services.register("content", content_services(runtime, content_tokenizer))
+    runtime.services.register("content", content_services(runtime, tokenizer))
     add_contact(runtime, "wm-li-client", "advisor-li", name="测试客户甲", tier="长尾", stage="衰退期",
                 inherited_from="advisor-old")
     add_contact(runtime, "wm-wang-client", "advisor-wang", name="测试客户乙")
@@ -218,3 +218,22 @@ def seeded(app, runtime, content_tokenizer):
     add_campaign(runtime, "close-note", "收盘点评", treated=40, control=10, treated_replied=12, control_replied=1,
                  treated_reactivated=8, control_reactivated=1)
     return ids
+
+
+@pytest.fixture(scope="session")
+def seeded_template(template_db, tmp_path_factory, content_tokenizer):
+    """The template with the seeded data, built once (archive, surveillance and content are slow-ish)."""
+    path = tmp_path_factory.mktemp("webseed") / "seeded.db"
+    shutil.copy(template_db, path)
+    rt = build_runtime(web_settings(f"sqlite:///{path}", "http://127.0.0.1:9/cgi-bin/", redis={"url": "memory://"}),
+                       clock=ManualClock(utc(2026, 11, 20, 2, 0, 0)))
+    ids = seed(rt, content_tokenizer)
+    rt.close()
+    return path, ids
+
+
+@pytest.fixture
+def seeded(app, runtime, seeded_template, content_tokenizer):
+    """The ids of the seeded data (every test's database is a copy of the seeded template)."""
+    runtime.services.register("content", content_services(runtime, content_tokenizer))
+    return dict(seeded_template[1])
