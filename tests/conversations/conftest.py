@@ -10,6 +10,7 @@ import pytest
 
 from bot import migrate
 from bot.clock import ManualClock
+from bot.config import load_settings
 from tests.conftest import fresh_pg_database, real_redis, utc
 from tests.conversations.harness import REDIS_DB, conversation_settings, start_env
 
@@ -63,8 +64,9 @@ def content_services(runtime):
 
 @pytest.fixture(scope="session")
 def shared_content(tmp_path_factory):
-    """One content library (its own SQLite file, read-only here) and one loaded matcher for the whole
-    session: loading the encoder and embedding the starter pack takes ~15 s, once."""
+    """One content library (its own SQLite file, read-only here) and one matcher for the whole session.
+    The matcher runs in its lexical mode here (the production default "fused" also loads the sentence
+    encoder: ~15 s more); tests/benchmarks/bench_suggestion_latency.py measures the default."""
     from types import SimpleNamespace
 
     from bot.db import make_engine, make_session_factory
@@ -72,7 +74,9 @@ def shared_content(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('content') / 'content.db'}"
     migrate.upgrade(url)
     engine = make_engine(url)
-    holder = SimpleNamespace(settings=conversation_settings(url), session_factory=make_session_factory(engine),
+    settings = load_settings(overrides={**conversation_settings(url).model_dump(), "content": {"mode": "lexical"}},
+                             environ={})
+    holder = SimpleNamespace(settings=settings, session_factory=make_session_factory(engine),
                              clock=ManualClock(utc(2026, 11, 20, 2, 0, 0)), redis=real_redis(REDIS_DB))
     services = content_services(holder)
     services.matcher.match("开户需要什么材料", 3)  # build the index now

@@ -163,3 +163,35 @@ def test_a_card_wecom_refuses_is_left_for_the_console_not_retried(make_env):
     assert found["state"] == "pending" and found["last_error"] == "card_refused:81013"
     calls = len(env.sim.calls("message/send"))
     assert env.service.resume() == 0 and len(env.sim.calls("message/send")) == calls
+
+
+def test_console_api_for_a_signed_in_advisor(make_env):
+    import re
+
+    from bot.web.accounts import AccountService
+
+    env = make_env()
+    row = _routed(env, "wmWEB01")
+    accounts = AccountService(env.runtime.session_factory, env.runtime.clock, hash_method="pbkdf2:sha256:1000")
+    accounts.add("adv-lisi", "correct-horse-battery", "advisor", wecom_userid=POOL_ADVISOR)
+    accounts.add("adv-other", "correct-horse-battery", "advisor", wecom_userid="someone")
+    app = env.server.app
+
+    def signed_in(username):
+        client = app.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        assert client.post("/login", data={"username": username, "password": "correct-horse-battery",
+                                           "csrf_token": token}).status_code == 302
+        page = client.get("/", follow_redirects=True).get_data(as_text=True)  # the signed-in session's token
+        return client, re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+
+    other, _ = signed_in("adv-other")
+    assert other.get("/api/suggestions").get_json()["suggestions"] == []  # only their own
+    assert other.get(f"/api/suggestions/{row.id}").status_code == 403
+    client, token = signed_in("adv-lisi")
+    assert [s["id"] for s in client.get("/api/suggestions").get_json()["suggestions"]] == [row.id]
+    assert client.post(f"/api/suggestions/{row.id}/ignore", json={}).status_code == 400  # no CSRF token
+    done = client.post(f"/api/suggestions/{row.id}/ignore", json={}, headers={"X-CSRFToken": token})
+    assert done.status_code == 200 and done.get_json()["state"] == "rejected"
+    assert env.service.get(row.id)["events"][-1]["actor"] == POOL_ADVISOR

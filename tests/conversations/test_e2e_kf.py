@@ -76,7 +76,7 @@ def test_stock_tip_is_routed_edited_and_sent_exactly_once(make_env):
 
     # The console saves the edit; WeCom answers too late (the message IS delivered, we never hear so).
     edited = "您好，个股问题需要由持牌投资顾问解答，稍后您的专属顾问会联系您。"
-    sim.delay("kf/send_msg", 3.0)
+    sim.delay("kf/send_msg", 1.5)
     res = requests.post(f"{env.url}/api/suggestions/{row.id}/edit", json={"text": edited, "actor": POOL_ADVISOR},
                         headers=AUTH, timeout=10)
     assert res.status_code == 502
