@@ -190,3 +190,37 @@ def test_web_settings_validate():
 
     with pytest.raises(ValidationError):
         WebSettings(wecom_auto_provision_role="root")
+
+
+def test_oauth_returns_to_the_page_that_asked(app, fake_wecom):
+    client = app.test_client()
+    fake_wecom.codes["code-next"] = {"errcode": 0, "UserId": "advisor-li"}
+    response = client.get("/sidebar/", headers={"User-Agent": WXWORK_UA})
+    assert response.headers["Location"] == "/login?next=/sidebar/"
+    response = client.get(response.headers["Location"], headers={"User-Agent": WXWORK_UA})
+    location = client.get(response.headers["Location"], headers={"User-Agent": WXWORK_UA}).headers["Location"]
+    state = re.search(r"&state=([\w-]+)#", location).group(1)
+    response = client.get(f"/auth/wecom/callback?code=code-next&state={state}")
+    assert response.headers["Location"] == "/sidebar/"
+
+
+def test_production_sidebar_loads_the_jssdk_from_res_wx_qq_com(runtime, accounts):
+    from dataclasses import replace
+
+    from bot.app import create_app
+
+    settings = runtime.settings.model_copy(update={"server": runtime.settings.server.model_copy(
+        update={"development": False})})
+    prod_runtime = replace(runtime, settings=settings)
+    prod_runtime.services = runtime.services
+    prod = create_app(runtime=prod_runtime)
+    client = prod.test_client()
+    base = "https://bot.example"
+    token = re.search(r'name="csrf_token" value="([^"]+)"',
+                      client.get("/login", base_url=base).get_data(as_text=True)).group(1)
+    client.post("/login", base_url=base, headers={"Referer": base + "/login"},
+                data={"username": "adv1", "password": PASSWORD, "csrf_token": token})
+    page = client.get("/sidebar/", base_url=base)
+    assert '<script src="https://res.wx.qq.com/open/js/jweixin-1.2.0.js"' in page.get_data(as_text=True)
+    assert "https://res.wx.qq.com" in page.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in page.headers["Content-Security-Policy"]
