@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from bot.filters import Filter
+
+# Only cards this domain sent (task ids "sug-..."), so other domains may add their own cards.
+SUGGESTION_CARD = Filter(lambda u: str(u.data.get("TaskId") or "").startswith("sug-"), "suggestion_card")
+
 
 def on_template_card_event(update, ctx) -> None:
     data = update.data

@@ -21,7 +21,7 @@ HANDLERS: list[tuple[int, Handler]] = [
     (0, Handler(F.event("change_external_contact") & F.change_type("transfer_fail"), contacts.on_transfer_fail)),
     (0, Handler(F.event("change_external_tag"), contacts.on_external_tag)),
     (0, Handler(F.event("kf_msg_or_event"), kf.on_kf_msg_or_event)),
-    (0, Handler(F.event("template_card_event"), approvals.on_template_card_event)),
+    (0, Handler(F.event("template_card_event") & approvals.SUGGESTION_CARD, approvals.on_template_card_event)),
     (0, Handler(F.message("text") & F.app_kind("app"), messages.on_text)),
     (0, Handler(F.event("msgaudit_notify"), archive.on_msgaudit_notify)),
 ]
