@@ -70,7 +70,11 @@ class ConversationService:
         return new
 
     def accept_archived_message(self, msg: dict) -> dict:
-        """One message of an advisor's one-to-one chat from the session archive (finance-SDK JSON)."""
+        """One message of an advisor's one-to-one chat from the session archive (finance-SDK JSON).
+
+        Raises ArchivedMessageError for a malformed message (nothing stored). Once stored, a failure
+        while suggesting (WeCom busy) does not raise: the message stays unprocessed and `tick()`
+        finishes it (`"deferred": True`)."""
         fields = self._archived_fields(msg)
         if fields is None:
             return {"recorded": False, "suggestion_id": None}
@@ -81,7 +85,11 @@ class ConversationService:
         if fields["direction"] == OUT:
             self._match_sidebar_send(fields)
             return {"recorded": True, "suggestion_id": None}
-        return {"recorded": True, "suggestion_id": self._process_one(message_id)}
+        try:
+            return {"recorded": True, "suggestion_id": self._process_one(message_id)}
+        except Exception as exc:  # stored and unprocessed: tick() retries it
+            logger.warning("archived message id=%s stored, suggestion deferred: %s", message_id, type(exc).__name__)
+            return {"recorded": True, "suggestion_id": None, "deferred": True}
 
     def tick(self) -> dict:
         """The periodic sweep (scheduler or `advisor-bot conversations tick`): expire, process, resume."""

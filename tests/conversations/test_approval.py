@@ -195,3 +195,17 @@ def test_console_api_for_a_signed_in_advisor(make_env):
     done = client.post(f"/api/suggestions/{row.id}/ignore", json={}, headers={"X-CSRFToken": token})
     assert done.status_code == 200 and done.get_json()["state"] == "rejected"
     assert env.service.get(row.id)["events"][-1]["actor"] == POOL_ADVISOR
+
+
+def test_an_archived_question_whose_card_fails_is_finished_by_tick(make_env):
+    env = make_env()
+    now_ms = int(env.runtime.clock.now().timestamp() * 1000)
+    env.sim.fail_next("message/send", -1)
+    out = env.service.accept_archived_message({"msgid": "arc-9", "from": "wmARC09", "tolist": [ADVISOR], "roomid": "",
+                                               "msgtime": now_ms, "msgtype": "text",
+                                               "text": {"content": "我的账户想请您看一下"}})
+    assert out == {"recorded": True, "suggestion_id": None, "deferred": True}
+    assert env.sim.app_messages(ADVISOR) == []
+    assert env.service.tick() == {"expired": 0, "processed": 1, "resumed": 0}
+    [card] = env.sim.app_messages(ADVISOR)
+    assert card["msgtype"] == "template_card"
