@@ -54,6 +54,14 @@ def _failed(exc: Exception) -> None:
         flash(f"操作未完成，未做任何修改：{exc}", "error")
 
 
+def _changed_fields(version, live) -> list[str]:
+    """Labels of the fields in which ``version`` differs from the live version (for the approver)."""
+    from content.schema import CONTENT_FIELDS
+
+    return [FIELD_LABELS.get(name, name) for name in CONTENT_FIELDS
+            if getattr(version, name) != getattr(live, name)]
+
+
 def _date_text(value: datetime | None, *, until: bool) -> str:
     """A stored bound as the author typed it: a Beijing date (valid_until is stored as the next midnight)."""
     if value is None:
@@ -100,7 +108,9 @@ def item(item_id: int):
     if found is None:
         abort(404)
     versions = content.library.versions(item_id)
-    return render_template("content/item.html", item=found, versions=list(reversed(versions)),
+    live = next((v for v in versions if v.id == found.live_version_id), None)
+    changes = {v.id: _changed_fields(v, live) for v in versions if live is not None and v.id != live.id}
+    return render_template("content/item.html", item=found, versions=list(reversed(versions)), changes=changes,
                            can_edit=current_user().role in EDITORS, can_approve=current_user().role in APPROVERS,
                            **_labels())
 

@@ -189,6 +189,8 @@ def test_compliance_closes_an_alert(open_page, live, runtime, seeded):
 
 def test_content_is_edited_submitted_and_approved(open_page, live, runtime, seeded):
     item = seeded["item"]
+    runtime.services.content.library.submit(seeded["version"], "ops")
+    runtime.services.content.library.approve(seeded["version"], "comp2")  # v1 is live; v2 will change it
     ops = open_page("ops")
     ops.goto(live + f"/content/{item}/edit")
     ops.fill("input[name=title]", "新股申购指南（修订）")
@@ -199,6 +201,8 @@ def test_content_is_edited_submitted_and_approved(open_page, live, runtime, seed
     ops.wait_for_load_state()
     comp = open_page("comp")
     comp.goto(live + f"/content/{item}")
+    assert "与线上版本相比改动了：标题" in comp.locator(".changes").inner_text()
+    shot(comp, "content-review-desktop")
     comp.click("button:has-text('审批通过')")
     comp.wait_for_load_state()
     assert "已审批通过并上线" in comp.locator(".flashes").inner_text()

@@ -176,6 +176,10 @@ def test_content_edit_submit_approve_retire(as_role, seeded, runtime):
     new = versions[-1].id
     ops.post(f"/content/versions/{new}/submit", data={"csrf_token": token})
     comp_token = csrf_of(comp, f"/content/{item}")
+    runtime.services.content.library.submit(seeded["version"], "ops")
+    runtime.services.content.library.approve(seeded["version"], "comp")  # v1 live: v2 shows its changes
+    review = comp.get(f"/content/{item}").get_data(as_text=True)
+    assert "与线上版本相比改动了" in review and "标题" in review and "问法" in review
     page = comp.post(f"/content/versions/{new}/approve", data={"csrf_token": comp_token},
                      follow_redirects=True).get_data(as_text=True)
     assert "已审批通过并上线" in page
