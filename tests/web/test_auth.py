@@ -224,3 +224,34 @@ def test_production_sidebar_loads_the_jssdk_from_res_wx_qq_com(runtime, accounts
     assert '<script src="https://res.wx.qq.com/open/js/jweixin-1.2.0.js"' in page.get_data(as_text=True)
     assert "https://res.wx.qq.com" in page.headers["Content-Security-Policy"]
     assert "unsafe-inline" not in page.headers["Content-Security-Policy"]
+
+
+def test_wrong_role_gets_json_when_json_is_asked_for(as_role):
+    response = as_role("adv1").get("/ops/", headers={"Accept": "application/json"})
+    assert response.status_code == 403 and response.get_json()["message"] == "您没有权限访问此页面"
+
+
+def test_decorators_on_another_blueprint(app):
+    from flask import Blueprint
+
+    from bot.web.auth import current_user, login_required, roles_required
+
+    bp = Blueprint("probe", __name__)
+
+    @bp.get("/probe/any")
+    @login_required
+    def anyone():
+        return {"user": current_user().username}
+
+    @bp.get("/api/probe/admin")
+    @roles_required("admin")
+    def admin_only():
+        return {"ok": True}
+
+    app.register_blueprint(bp)
+    client = app.test_client()
+    assert client.get("/probe/any").status_code == 302
+    assert client.get("/api/probe/admin").status_code == 401
+    login(client, "ops")
+    assert client.get("/probe/any").get_json() == {"user": "ops"}
+    assert client.get("/api/probe/admin").get_json()["error"] == 403

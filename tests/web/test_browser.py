@@ -62,12 +62,17 @@ def live(app, seeded):
 
 @pytest.fixture
 def open_page(browser, live):
-    contexts = []
+    contexts, blocked = [], []
 
     def make(username: str | None, viewport=DESKTOP, init_script: str | None = None):
         context = browser.new_context(viewport=viewport, locale="zh-CN")
         contexts.append(context)
-        context.route(re.compile(r"^(?!" + re.escape(live) + r").*"), lambda route: route.abort())
+
+        def refuse(route):
+            blocked.append(route.request.url)
+            route.abort()
+
+        context.route(re.compile(r"^(?!" + re.escape(live) + r").*"), refuse)
         if init_script:
             context.add_init_script(init_script)
         page = context.new_page()
@@ -86,6 +91,7 @@ def open_page(browser, live):
     yield make
     for context in contexts:
         context.close()
+    assert not blocked, f"pages ship their own CSS/JS, yet tried to fetch {blocked}"
 
 
 def shot(page, name: str) -> None:
