@@ -100,5 +100,5 @@ def send(suggestion_id: int):
         return jsonify({"state": result["state"], "text": result["final_text"]})
     if result["state"] == "sent":
         return jsonify({"state": "sent", "text": None, "message": "已由系统发送给客户"})
-    return jsonify({"error": "not_sendable", "state": result["state"],
-                    "message": f"未发送：{result.get('last_error') or STATE_LABELS.get(result['state'], result['state'])}"}), 409
+    why = result.get("last_error") or STATE_LABELS.get(result["state"], result["state"])
+    return jsonify({"error": "not_sendable", "state": result["state"], "message": f"未发送：{why}"}), 409

@@ -15,8 +15,9 @@ def test_add_authenticate_and_refuse(accounts):
     assert accounts.authenticate("new.admin", "a-long-password").id == made.id
     assert accounts.authenticate("new.admin", "wrong-password") is None
     assert accounts.authenticate("nobody", "a-long-password") is None
-    for bad in [("x", "a-long-password", "admin"), ("ok-name", "short", "admin"), ("ok-name", "a-long-password", "root"),
-                ("new.admin", "a-long-password", "admin"), ("other", "a-long-password", "advisor")]:
+    for bad in [("x", "a-long-password", "admin"), ("ok-name", "short", "admin"),
+                ("ok-name", "a-long-password", "root"), ("new.admin", "a-long-password", "admin"),
+                ("other", "a-long-password", "advisor")]:
         with pytest.raises(AccountError):
             accounts.add(*bad, wecom_userid="advisor-li" if bad[0] == "other" else None)
 

@@ -71,6 +71,16 @@ def test_sidebar_send_approves_and_answers_the_text(as_role, seeded, runtime):
     assert client.post(f"/sidebar/suggestions/{seeded['s_li']}/send", json={"text": "x"}).status_code == 400  # no CSRF
 
 
+def test_sidebar_refuses_a_reply_the_compliance_check_blocks(as_role, seeded, runtime):
+    client = as_role("adv1")
+    token = csrf_of(client, "/advisor/")
+    response = client.post(f"/sidebar/suggestions/{seeded['s_li']}/send", json={"text": "保本稳赚，闭眼买"},
+                           headers={"X-CSRFToken": token})
+    assert response.status_code == 409 and response.get_json()["error"] == "not_sendable"
+    assert "未发送" in response.get_json()["message"]
+    assert runtime.services.conversations.get(seeded["s_li"])["state"] == "failed"
+
+
 def test_jssdk_config_signs_the_page_url(as_role, seeded, fake_wecom, clock):
     client = as_role("adv1")
     url = "http://localhost/sidebar/?from=toolbar"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import pytest
-
 from tests.web.conftest import csrf_of
 
 ROLES = ("adv1", "adv2", "ops", "comp", "admin")
