@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, func, literal_column, select, text
 from sqlalchemy.orm import Session
@@ -57,13 +57,16 @@ def tokenize(text_: str) -> str:
 
 
 def query_tokens(query: str) -> list[str]:
-    """Tokens a query must all match: jieba's precise cut (the indexed search-mode cut contains it)."""
+    """Tokens a query must all match: jieba's precise cut (the indexed search-mode cut contains it).
+    Single characters (有, 不, 保 ...) are dropped when the query has words: they add nothing to the
+    match and wreck PostgreSQL's row estimates (a 3 ms plan becomes a 400 ms one)."""
     out: dict[str, None] = {}
     for token in _tokenizer().cut(query.lower()):
         token = "".join(ch for ch in token if _WORD.match(ch))
         if token:
             out.setdefault(token, None)
-    return list(out)
+    words = [t for t in out if len(t) > 1]
+    return words or list(out)
 
 
 class SearchError(ValueError):
@@ -100,6 +103,7 @@ class SearchCriteria:
 
 _M = ArchiveMessage.__table__
 _A = ArchiveAlert.__table__
+SEARCH_WINDOWS = (timedelta(days=7), timedelta(days=30), timedelta(days=180), timedelta(days=730))
 RESULT_COLUMNS = (_M.c.id, _M.c.chain_seq, _M.c.channel, _M.c.direction, _M.c.sender, _M.c.receiver,
                   _M.c.external_userid, _M.c.userid, _M.c.sent_at, _M.c.msgid, _M.c.msgtype, _M.c.content,
                   _M.c.suggestion_id, _M.c.content_version_id, _M.c.origin, _M.c.hash, _M.c.prev_hash)
@@ -151,10 +155,14 @@ class ArchiveSearch:
             return self._run(session, criteria)
 
     def _run(self, session: Session, criteria: SearchCriteria) -> list[dict]:
-        where = message_filter(criteria, session.get_bind().dialect.name)
-        stmt = (select(*RESULT_COLUMNS).where(*where).order_by(_M.c.sent_at.desc(), _M.c.id.desc())
-                .limit(criteria.limit).offset(criteria.offset))
-        rows = [dict(r) for r in session.execute(stmt).mappings()]
+        dialect = session.get_bind().dialect.name
+        where = message_filter(criteria, dialect)
+        stmt = select(*RESULT_COLUMNS).where(*where).order_by(_M.c.sent_at.desc(), _M.c.id.desc())
+        rows = None
+        if criteria.text and dialect == "postgresql":
+            rows = self._newest_windows(session, stmt, criteria)
+        if rows is None:
+            rows = [dict(r) for r in session.execute(stmt.limit(criteria.limit).offset(criteria.offset)).mappings()]
         if rows:
             alerts = session.execute(select(_A.c.message_id, _A.c.id, _A.c.status, _A.c.rule, _A.c.severity)
                                      .where(_A.c.message_id.in_([r["id"] for r in rows]))).all()
@@ -165,6 +173,24 @@ class ArchiveSearch:
             for row in rows:
                 row["alerts"] = by_msg.get(row["id"], [])
         return rows
+
+    @staticmethod
+    def _newest_windows(session: Session, stmt, criteria: SearchCriteria) -> list[dict] | None:
+        """Newest-first text search over growing time windows: a frequent word finds its page among
+        the last days' messages without fetching every match in the archive. Exact: a window that
+        holds a full page holds the newest page overall. None: the whole range is needed."""
+        need = criteria.offset + criteria.limit
+        upper = criteria.date_to or session.scalar(select(func.max(_M.c.sent_at)))
+        if upper is None:
+            return []
+        for window in SEARCH_WINDOWS:
+            lower = upper - window
+            if criteria.date_from is not None and lower <= criteria.date_from:
+                return None
+            rows = [dict(r) for r in session.execute(stmt.where(_M.c.sent_at >= lower).limit(need)).mappings()]
+            if len(rows) >= need:
+                return rows[criteria.offset:]
+        return None
 
 
 _FTS_LOCK = threading.Lock()
