@@ -15,6 +15,7 @@ import logging
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from redis.exceptions import LockError
 from wechatpy.exceptions import WeChatClientException
 
 from bot.conversations.models import IN, KF, OUT, KfCursor
@@ -45,8 +46,15 @@ class KfIntake:
             raise ValueError("kf_msg_or_event without OpenKfId")
         lock = self._redis.lock(f"{self._prefix}:conversations:kf-pull:{open_kfid}", timeout=120,
                                 blocking_timeout=60)
-        with lock:
+        if not lock.acquire():
+            raise TimeoutError(f"kf pull lock for {open_kfid} still held after 60 s")
+        try:
             return self._pull_locked(open_kfid, token or "")
+        finally:
+            try:
+                lock.release()
+            except LockError:  # expired or flushed meanwhile: harmless, storing is idempotent by msgid
+                logger.warning("kf pull lock open_kfid=%s was lost before release", open_kfid)
 
     def _pull_locked(self, open_kfid: str, token: str) -> int:
         with session_scope(self._sessions) as session:

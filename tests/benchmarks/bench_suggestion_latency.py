@@ -65,7 +65,7 @@ def _summary(values: list[float]) -> dict:
 
 def run(n: int, db: str, poll: float) -> dict:
     if db == "postgres":
-        url = fresh_pg_database("advisor_conversations_bench")
+        url = fresh_pg_database("advisor_conversations_test")  # the package's database (not during tests)
     else:
         url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
     migrate.upgrade(url)
