@@ -200,7 +200,7 @@ def wecom_start():
     if not _wecom_configured():
         flash("企业微信登录尚未配置", "error")
         return redirect(url_for("auth.login", local=1))
-    state = secrets.token_urlsafe(16)
+    state = secrets.token_hex(16)  # WeCom allows only [a-zA-Z0-9] in state
     session[SESSION_STATE] = state
     session["oauth_next"] = _safe_next(request.args.get("next"))
     base = web_settings().oauth_redirect_base_url or request.host_url.rstrip("/")
