@@ -53,11 +53,17 @@ class BM25Index:
             return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
         if len(hits) == 1:
             ids, scores = hits[0][0], hits[0][1].copy()
-        else:
+        elif sum(len(h[0]) for h in hits) * 8 < self.size:  # few postings: merge them
             ids = np.concatenate([h[0] for h in hits])
             weights = np.concatenate([h[1] for h in hits])
             ids, inverse = np.unique(ids, return_inverse=True)
             scores = np.bincount(inverse, weights=weights).astype(np.float32)
+        else:  # many postings: scatter into a dense array (ids are unique within a posting list)
+            dense = np.zeros(self.size, dtype=np.float32)
+            for ids_, weights_ in hits:
+                dense[ids_] += weights_
+            ids = np.flatnonzero(dense)
+            scores = dense[ids]
         top = _top(scores, limit)
         denom = max(self.self_score(query), 1e-9)
         return ids[top], np.minimum(scores[top] / denom, 1.0)

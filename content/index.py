@@ -128,26 +128,25 @@ class SearchIndex:
         return self._rescore(list(docs), query_tokens, query_vector)
 
     def _rescore(self, docs: list[int], query_tokens, query_vector) -> list[Scored]:
+        """Best passage per doc, lexically and densely, vectorised over the candidates' passages."""
         if not docs:
             return []
-        ranges = [np.arange(self.starts[d], self.starts[d + 1]) for d in docs]
-        pids = np.concatenate(ranges)
-        seg = np.concatenate([[0], np.cumsum([len(r) for r in ranges])[:-1]])
+        doc_arr = np.asarray(docs, dtype=np.int64)
+        counts = self.starts[doc_arr + 1] - self.starts[doc_arr]
+        seg = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        pids = np.repeat(self.starts[doc_arr] - seg, counts) + np.arange(int(counts.sum()))
         lex = self.bm25.score_passages(query_tokens, pids) if query_tokens else np.zeros(len(pids), np.float32)
         body = np.zeros(len(docs), np.float32)
         if query_tokens and self.body_bm25 is not None:
-            body = self.body_bm25.score_passages(query_tokens, np.asarray(docs, dtype=np.int64))
-        dense = None
+            body = self.body_bm25.score_passages(query_tokens, doc_arr)
+        lex_best, lex_at = _segment_max(lex, seg, counts)
         if query_vector is not None and self.dense_ready:
             dense = self.passage_vectors[pids].astype(np.float32) @ query_vector
-        out = []
-        for i, doc in enumerate(docs):
-            lo, hi = seg[i], seg[i] + len(ranges[i])
-            li = int(np.argmax(lex[lo:hi]))
-            di = int(np.argmax(dense[lo:hi])) if dense is not None else li
-            out.append(Scored(doc, float(lex[lo + li]), float(dense[lo + di]) if dense is not None else None,
-                              float(body[i]), int(pids[lo + li]), int(pids[lo + di])))
-        return out
+            dense_best, dense_at = _segment_max(dense, seg, counts)
+        else:
+            dense_best, dense_at = [None] * len(docs), lex_at
+        return [Scored(int(d), float(lex_best[i]), None if dense_best[i] is None else float(dense_best[i]),
+                       float(body[i]), int(pids[lex_at[i]]), int(pids[dense_at[i]])) for i, d in enumerate(docs)]
 
     def passage_text(self, pid: int) -> str:
         doc = self.docs[int(self.owner[pid])]
@@ -161,3 +160,13 @@ class SearchIndex:
         if self.dense_ready:
             total += self.centroids.nbytes + self.passage_vectors.nbytes
         return total
+
+
+def _segment_max(values: np.ndarray, seg: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Max of each contiguous segment and the index (into ``values``) where it occurs."""
+    best = np.maximum.reduceat(values, seg)
+    owner = np.repeat(np.arange(len(seg)), counts)
+    hits = np.flatnonzero(values == best[owner])
+    first = np.full(len(seg), -1, dtype=np.int64)
+    first[owner[hits[::-1]]] = hits[::-1]  # the earliest hit wins
+    return best, first

@@ -71,6 +71,7 @@ class Matcher:
         self._checked_at = 0.0
         self._lock = threading.RLock()
         self._vectors: dict[int, tuple[str, np.ndarray]] = {}
+        self._token_cache: dict[int, tuple[list, tuple]] = {}
 
     # ---- public --------------------------------------------------------------------------
     @property
@@ -144,8 +145,7 @@ class Matcher:
         with self._lock:
             started = time.perf_counter()
             docs = self._source.documents()
-            tokens = [[self._tokenizer.tokens(p) for p in d.passages()] for d in docs]
-            body_tokens = [self._tokenizer.tokens(d.body) for d in docs] if self._settings.body_weight else None
+            tokens, body_tokens = self._tokens_for(docs)
             stats: dict = {"generation": generation, "rebuilt": True, "documents": len(docs)}
             vectors = self._vectors_for(docs, stats) if self.uses_dense else None
             self._index = SearchIndex(docs, tokens, vectors, body_tokens)
@@ -163,6 +163,16 @@ class Matcher:
             return
         self._checked_at = now
         self.refresh()
+
+    def _tokens_for(self, docs: list[Document]):
+        """Passage and body tokens per version, cached: a rebuild tokenises only new versions."""
+        cache, fresh = self._token_cache, {}
+        for d in docs:
+            fresh[d.version_id] = cache.get(d.version_id) or (
+                [self._tokenizer.tokens(p) for p in d.passages()], self._tokenizer.tokens(d.body))
+        self._token_cache = fresh
+        body = [fresh[d.version_id][1] for d in docs] if self._settings.body_weight else None
+        return [fresh[d.version_id][0] for d in docs], body
 
     def _vectors_for(self, docs: list[Document], stats: dict) -> list[np.ndarray]:
         embedder = self.embedder

@@ -28,10 +28,16 @@ class MemorySource:
 
     def __init__(self, documents: list[Document]):
         self._documents = list(documents)
+        self._generation = 1
         self._vectors: dict[tuple[int, str], tuple[str, np.ndarray]] = {}
 
     def generation(self) -> int:
-        return 1
+        return self._generation
+
+    def replace(self, documents: list[Document]) -> None:
+        """A new set of live documents (as after an approval); matchers notice on their next search."""
+        self._documents = list(documents)
+        self._generation += 1
 
     def documents(self) -> list[Document]:
         return list(self._documents)

@@ -56,7 +56,7 @@ class Tokenizer:
         self._synonyms = _read_synonyms(RESOURCES / "synonyms.txt")
         self._lock = threading.Lock()
         self._ready = False
-        self.tokens = lru_cache(maxsize=200_000)(self._tokens)
+        self.tokens = lru_cache(maxsize=20_000)(self._tokens)  # queries; content is cached per version
 
     def _ensure_ready(self) -> None:
         if self._ready:
