@@ -99,6 +99,18 @@ def outcome_flash(result: dict) -> None:
         flash(f"已提交，当前状态：{STATE_LABELS.get(state, state)}", "info")
 
 
+def recent_conversation(archive, external_userid: str, limit: int = 30) -> list[dict]:
+    """An advisor sees their own chats with the client and the bot's (kf) conversation with them;
+    central operations and administrators see everything archived for the client. Newest first."""
+    user = current_user()
+    if user.role != ADVISOR:
+        return archive.search(client=external_userid, limit=limit)
+    rows = archive.search(client=external_userid, advisor=user.wecom_userid, limit=limit)
+    rows += archive.search(client=external_userid, channel="kf", limit=limit)
+    unique = {row["id"]: row for row in rows}
+    return sorted(unique.values(), key=lambda r: (r["sent_at"], r["id"]), reverse=True)[:limit]
+
+
 def _refusals() -> tuple[type[BaseException], ...]:
     from bot.conversations.store import InvalidState
 
@@ -189,7 +201,7 @@ def client(external_userid: str):
     if contact is None:
         return render_template("unavailable.html", title="客户详情")
     archive = service("archive_search")
-    messages = archive.search(client=external_userid, limit=30) if archive else None
+    messages = recent_conversation(archive, external_userid) if archive else None
     conversations = service("conversations")
     pending = None
     if conversations is not None:

@@ -208,6 +208,7 @@ def seed(runtime, tokenizer) -> dict:
         "s_wang": add_suggestion(runtime, "advisor-wang", "wm-wang-client", "怎么开通创业板？", "您好，开通创业板需要……",
                                  msgid="q-wang-1"),
     }
+    archive_chat(runtime, "advisor-old", "wm-li-client", [("out", "您好，我是您以前的服务顾问")])
     archive_chat(runtime, "advisor-li", "wm-li-client",
                  [("in", "最近有什么稳健的产品吗"), ("out", "这个产品保本保收益，稳赚不赔")])
     ids["alert"] = runtime.services.review.queue()[0]["id"]

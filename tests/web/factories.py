@@ -60,7 +60,7 @@ def archive_chat(runtime, advisor: str, external_userid: str, lines: list[tuple[
         inbound = direction == "in"
         archive.record("chat", "inbound" if inbound else "outbound",
                        external_userid if inbound else advisor, advisor if inbound else external_userid, text,
-                       at + timedelta(minutes=n), msgid=f"{external_userid}-{n}", external_userid=external_userid,
+                       at + timedelta(minutes=n), msgid=f"{advisor}-{external_userid}-{n}", external_userid=external_userid,
                        userid=advisor)
     runtime.services.surveillance.screen_new()
 

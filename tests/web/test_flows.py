@@ -242,4 +242,4 @@ def test_verification_status_page(as_role, seeded, runtime):
     assert "尚未运行过校验" in client.get("/compliance/verification").get_data(as_text=True)
     runtime.services.archive_verifier.verify()
     page = client.get("/compliance/verification").get_data(as_text=True)
-    assert "完整" in page and "校验记录数：2" in page
+    assert "完整" in page and "校验记录数：3" in page

@@ -76,6 +76,8 @@ def test_client_page_shows_tags_inheritance_chat_and_pending(as_role, seeded):
     assert "测试客户甲" in page and "长尾" in page and "衰退期" in page
     assert "advisor-old" in page and "离职继承" in page  # inherited-from history
     assert "稳赚不赔" in page  # recent conversation from the archive
+    assert "以前的服务顾问" not in page  # the previous owner's chats are theirs, not the new owner's
+    assert "以前的服务顾问" in as_role("ops").get("/advisor/clients/wm-li-client").get_data(as_text=True)
     assert "新股怎么申购" in page  # pending suggestion
 
 
