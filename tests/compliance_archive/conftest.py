@@ -6,6 +6,7 @@ session, tables emptied per test with the append-only triggers briefly disabled)
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timezone
 
 import pytest
@@ -36,11 +37,24 @@ def clock():
     return ManualClock(START)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """One migrated SQLite file; each test gets a copy (migrating per test costs ~1 s)."""
+    path = tmp_path_factory.mktemp("archive-template") / "template.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        conn.execute(text("PRAGMA journal_mode=DELETE"))
+    engine.dispose()
+    return path
+
+
 @pytest.fixture
-def sqlite_url(tmp_path):
-    url = f"sqlite:///{tmp_path / 'archive.db'}"
-    migrate.upgrade(url)
-    return url
+def sqlite_url(tmp_path, sqlite_template):
+    path = tmp_path / "archive.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture
