@@ -34,16 +34,23 @@ def _settings() -> ComplianceSettings:
         raise click.ClickException(str(exc)) from None
 
 
-def _lexicon(path: str | None) -> Lexicon:
+def _lexicon(path: str | None, semantic: bool | None = None) -> Lexicon:
+    """The lexicon from `path` or settings; semantic None = as [compliance].semantic_enabled says."""
     try:
-        return Lexicon.load(path) if path else Lexicon.load(_settings().lexicon_file)
+        settings = _settings()
+        if path:
+            settings = settings.model_copy(update={"lexicon_path": path})
+        if semantic is not None:
+            settings = settings.model_copy(update={"semantic_enabled": semantic})
+        return settings.build_lexicon()
     except LexiconError as exc:
         raise click.ClickException(str(exc)) from None
 
 
 def _line(text: str, lexicon: Lexicon) -> str:
     result = lexicon.check(text)
-    hits = [{"rule": h.rule, "category": h.category, "span": list(h.span)} for h in result.hits]
+    hits = [{"rule": h.rule, "category": h.category, "span": list(h.span)}
+            | ({"probability": h.probability} if h.probability is not None else {}) for h in result.hits]
     return json.dumps({"text": text, "allowed": result.allowed, "hits": hits}, ensure_ascii=False)
 
 
@@ -56,11 +63,15 @@ def compliance() -> None:
 @click.argument("text", required=False)
 @click.option("--file", "file_", type=click.File("r", encoding="utf-8"), help="One sentence per line ('-' = stdin).")
 @click.option("--lexicon", "lexicon_path", type=click.Path(dir_okay=False), help="Lexicon TOML (default: settings).")
-def check(text: str | None, file_, lexicon_path: str | None) -> None:
-    """Print one JSON object per sentence: {"text", "allowed", "hits": [{"rule", "category", "span"}]}."""
+@click.option("--semantic/--no-semantic", default=None,
+              help="Also run the semantic classifier (default: [compliance].semantic_enabled).")
+def check(text: str | None, file_, lexicon_path: str | None, semantic: bool | None) -> None:
+    """Print one JSON object per sentence: {"text", "allowed", "hits": [{"rule", "category", "span"}]}.
+
+    Hits of the semantic classifier have rule ``semantic.<category>`` and a "probability"."""
     if (text is None) == (file_ is None):
         raise click.UsageError('give either TEXT or --file FILE')
-    lexicon = _lexicon(lexicon_path)
+    lexicon = _lexicon(lexicon_path, semantic)
     if text is not None:
         click.echo(_line(text, lexicon))
         return
@@ -76,7 +87,9 @@ def check(text: str | None, file_, lexicon_path: str | None) -> None:
               help="Which part of the labelled set to score (held-out = a stable 30% by text hash).")
 @click.option("--lexicon", "lexicon_path", type=click.Path(dir_okay=False), help="Lexicon TOML (default: settings).")
 @click.option("--errors/--no-errors", default=False, help="Also list misclassified sentences.")
-def lexicon_eval(file: str | None, split: str, lexicon_path: str | None, errors: bool) -> None:
+@click.option("--semantic/--no-semantic", default=False, show_default=True,
+              help="Score lexicon OR semantic classifier instead of the rules alone.")
+def lexicon_eval(file: str | None, split: str, lexicon_path: str | None, errors: bool, semantic: bool) -> None:
     """Precision/recall/F1 per category and overall on a labelled JSONL file, as JSON."""
     path = file or DEFAULT_LABELLED
     if not Path(path).exists():
@@ -85,7 +98,7 @@ def lexicon_eval(file: str | None, split: str, lexicon_path: str | None, errors:
         rows = load_labelled(path, split)
     except (ValueError, json.JSONDecodeError) as exc:
         raise click.ClickException(f"bad labelled file: {exc}") from None
-    report = evaluate(_lexicon(lexicon_path), rows)
+    report = evaluate(_lexicon(lexicon_path, semantic), rows)
     report["split"] = split
     if not errors:
         report.pop("errors")

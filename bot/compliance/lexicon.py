@@ -123,10 +123,14 @@ class Hit:
     severity: str
     span: tuple[int, int]  # [start, end) character offsets; for co-occurrence rules, both parts
     text: str
+    probability: float | None = None  # only for semantic.<category> hits (the classifier's P)
 
     def to_dict(self) -> dict:
-        return {"rule": self.rule, "category": self.category, "severity": self.severity,
-                "span": list(self.span), "text": self.text}
+        out = {"rule": self.rule, "category": self.category, "severity": self.severity,
+               "span": list(self.span), "text": self.text}
+        if self.probability is not None:
+            out["probability"] = self.probability
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +200,13 @@ class Lexicon:
         )
         # No combined "any rule" pre-pass: one big alternation loses the literal-prefix and charset
         # scans that re does per pattern, and measured slower than running each rule's own pattern.
+        self.semantic = None  # optional second stage (bot.compliance.semantic); see with_semantic
+
+    def with_semantic(self, classifier) -> "Lexicon":
+        """A copy whose `check` also blocks what `classifier` (a SemanticClassifier) flags."""
+        other = Lexicon(self.spec, self.source)
+        other.semantic = classifier
+        return other
 
     # -- construction
     @classmethod
@@ -246,6 +257,8 @@ class Lexicon:
                     continue
                 lo, hi = min([start] + [s for s, _ in extra]), max([end] + [e for _, e in extra])
                 hits.append(Hit(rule.spec.id, rule.spec.category, rule.spec.severity, (lo, hi), text[lo:hi]))
+        if not hits and self.semantic is not None:  # second stage only for what the rules let through
+            hits.extend(self.semantic.hits(text))
         if not hits:
             return _CLEAN
         return CheckResult(allowed=False, hits=_merge(text, hits))

@@ -137,7 +137,7 @@ class PresendGuard:
     @classmethod
     def from_settings(cls, session_factory: sessionmaker[Session], clock: Clock, settings: ComplianceSettings,
                       suitability_lookup: SuitabilityLookup | None = None) -> "PresendGuard":
-        return cls(session_factory, Lexicon.load(settings.lexicon_file), clock, suitability_lookup, settings)
+        return cls(session_factory, settings.build_lexicon(), clock, suitability_lookup, settings)
 
     def check(self, request: OutboundRequest) -> OutboundDecision:
         decision = check_outbound(request, lexicon=self.lexicon, suitability_lookup=self.suitability_lookup,

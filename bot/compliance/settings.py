@@ -23,8 +23,27 @@ class ComplianceSettings(BaseModel):
     unrated_client_max_risk: RiskLevel = "R1"
     # Highest product risk level for messages without a single recipient (client groups).
     group_max_risk: RiskLevel = "R1"
+    # Second stage after the lexicon: a classifier over sentence embeddings (bot.compliance.semantic).
+    # A message is blocked when a rule fires OR the classifier's P(violation) >= the threshold.
+    semantic_enabled: bool = True
+    # Override the threshold stored with the model (chosen by CV for precision >= 0.97); None = stored.
+    semantic_threshold: float | None = Field(None, ge=0.0, le=1.0)
     # How long advice records and block records are kept (years).
     retention_years: int = Field(20, ge=1, le=100)
+
+    def build_lexicon(self):
+        """The configured lexicon, with the semantic second stage attached when enabled."""
+        from bot.compliance.lexicon import Lexicon
+
+        lexicon = Lexicon.load(self.lexicon_file)
+        if self.semantic_enabled:
+            from bot.compliance.semantic import SemanticClassifier
+
+            classifier = SemanticClassifier.default()
+            if self.semantic_threshold is not None:
+                classifier = SemanticClassifier.load(classifier.source, threshold=self.semantic_threshold)
+            lexicon = lexicon.with_semantic(classifier)
+        return lexicon
 
     @property
     def lexicon_file(self) -> Path:

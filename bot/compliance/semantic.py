@@ -1,0 +1,297 @@
+"""The semantic second stage of the pre-send check: a classifier over sentence embeddings.
+
+The lexicon catches the wording it knows; this catches paraphrases of the same violations
+(「…差额由我来兜」 with none of the lexicon's anchors). Features per sentence: the offline USE
+multilingual embedding (``content.embeddings.USEEmbedder``, numpy only, never downloads anything)
+concatenated with character 1–3-gram TF-IDF. Two logistic regressions:
+
+* binary: P(violation) per sentence; a message's probability is the maximum over its sentences;
+* category: which of the seven lexicon categories a violating sentence belongs to.
+
+A sentence with P ≥ ``threshold`` becomes a ``Hit`` with rule ``semantic.<category>`` and its
+probability. The threshold is the lowest one at which the out-of-fold precision of repeated
+5-fold cross-validation on the training data is ≥ 0.97 (see ``build``).
+
+Training data: ``tests/compliance/data/lexicon_labelled.jsonl`` + ``lexicon_extra.jsonl`` only.
+The trained weights ship as ``bot/compliance/rules/semantic_model.npz``; rebuild it with
+
+    python -m bot.compliance.semantic build          # re-embeds the training files, CV, writes the npz
+
+Use: ``Lexicon.default().with_semantic(SemanticClassifier.default())`` (``Lexicon.check`` then
+reports both kinds of hit); ``[compliance].semantic_enabled`` turns it on for the service.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from bot.compliance.lexicon import CATEGORIES, Hit
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "rules" / "semantic_model.npz"
+_DATA = Path(__file__).resolve().parents[2] / "tests" / "compliance" / "data"
+TRAINING_FILES = (_DATA / "lexicon_labelled.jsonl", _DATA / "lexicon_extra.jsonl")
+TARGET_PRECISION = 0.97
+NGRAMS = (1, 3)
+
+_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?\n]*")
+_WHITE = re.compile(r"\s\s+")
+_MIN_SENTENCE = 6  # shorter fragments (「1.」「好的。」) are joined to the previous sentence
+
+
+# ------------------------------------------------------------------------------------ features
+@lru_cache(maxsize=1)
+def shared_embedder():
+    """One USE encoder per process (about 0.5 s to load); the content package's offline loader."""
+    from content.embeddings import USEEmbedder
+
+    return USEEmbedder(threads=1)
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """[start, end) spans of the sentences of `text`; tiny fragments join the previous sentence."""
+    spans: list[list[int]] = []
+    for m in _SENTENCE.finditer(text):
+        lo, hi = m.span()
+        if not text[lo:hi].strip():
+            continue
+        if spans and len(text[lo:hi].strip()) < _MIN_SENTENCE:
+            spans[-1][1] = hi
+        elif spans and len(text[spans[-1][0]:spans[-1][1]].strip()) < _MIN_SENTENCE:
+            spans[-1][1] = hi
+        else:
+            spans.append([lo, hi])
+    return [(lo, hi) for lo, hi in spans]
+
+
+def char_ngrams(text: str, lo: int = NGRAMS[0], hi: int = NGRAMS[1]) -> Counter:
+    """The same character n-grams as sklearn's TfidfVectorizer(analyzer="char") (lowercased)."""
+    text = _WHITE.sub(" ", text.lower())
+    grams: Counter = Counter()
+    for n in range(lo, hi + 1):
+        for i in range(len(text) - n + 1):
+            grams[text[i:i + n]] += 1
+    return grams
+
+
+@dataclass(frozen=True)
+class _Tfidf:
+    index: dict[str, int]
+    idf: np.ndarray
+
+    def transform(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), len(self.idf)), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for gram, count in char_ngrams(text).items():
+                col = self.index.get(gram)
+                if col is not None:
+                    out[row, col] = (1.0 + math.log(count)) * self.idf[col]
+            norm = float(np.linalg.norm(out[row]))
+            if norm > 0:
+                out[row] /= norm
+        return out
+
+
+# ------------------------------------------------------------------------------------ model
+class SemanticClassifier:
+    """Trained weights (from the npz) plus the shared USE encoder. Thread-safe; build once."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], *, embedder=None, threshold: float | None = None,
+                 source: str = "<memory>"):
+        vocab = [str(v) for v in arrays["vocab"]]
+        self._tfidf = _Tfidf({g: i for i, g in enumerate(vocab)}, arrays["idf"].astype(np.float32))
+        self._coef = arrays["coef"].astype(np.float32)
+        self._intercept = float(arrays["intercept"][0])
+        self._cat_coef = arrays["cat_coef"].astype(np.float32)
+        self._cat_intercept = arrays["cat_intercept"].astype(np.float32)
+        self.categories = tuple(str(c) for c in arrays["categories"])
+        self.meta = json.loads(str(arrays["meta"]))
+        self.threshold = float(threshold if threshold is not None else self.meta["threshold"])
+        self.source = source
+        self.version = self.meta.get("version", "")
+        self._embedder = embedder
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, path: str | Path = DEFAULT_MODEL_PATH, *, embedder=None,
+             threshold: float | None = None) -> "SemanticClassifier":
+        with np.load(Path(path), allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+        model = cls(arrays, embedder=embedder, threshold=threshold, source=str(path))
+        return model
+
+    @classmethod
+    def default(cls) -> "SemanticClassifier":
+        return _default_classifier()
+
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            with self._lock:
+                if self._embedder is None:
+                    self._embedder = shared_embedder()
+                    key = getattr(self._embedder, "key", "")
+                    if self.meta.get("embedder") and key != self.meta["embedder"]:
+                        log.warning("semantic model was trained with %s, encoding with %s",
+                                    self.meta["embedder"], key)
+        return self._embedder
+
+    def features(self, texts: list[str]) -> np.ndarray:
+        return np.hstack([self.embedder.encode(list(texts)), self._tfidf.transform(list(texts))])
+
+    def predict(self, texts: list[str]) -> list[tuple[float, str]]:
+        """(probability of a violation, most likely category) per text, each taken as one sentence."""
+        if not texts:
+            return []
+        feats = self.features(texts)
+        probs = 1.0 / (1.0 + np.exp(-(feats @ self._coef + self._intercept)))
+        cats = np.argmax(feats @ self._cat_coef.T + self._cat_intercept, axis=1)
+        return [(float(p), self.categories[int(c)]) for p, c in zip(probs, cats)]
+
+    def probability(self, text: str) -> float:
+        """The highest sentence probability in `text` (0.0 for empty text)."""
+        spans = sentences(text)
+        return max((p for p, _ in self.predict([text[a:b] for a, b in spans])), default=0.0)
+
+    def hits(self, text: str) -> list[Hit]:
+        """One Hit per sentence at or above the threshold: rule ``semantic.<category>``."""
+        if not isinstance(text, str) or not text.strip():
+            return []
+        spans = sentences(text)
+        found = []
+        for (lo, hi), (p, cat) in zip(spans, self.predict([text[a:b] for a, b in spans])):
+            if p >= self.threshold:
+                while hi > lo and text[hi - 1] in "。！？!?\n ":
+                    hi -= 1
+                found.append(Hit(f"semantic.{cat}", cat, "medium", (lo, hi), text[lo:hi], round(p, 4)))
+        return found
+
+
+@lru_cache(maxsize=1)
+def _default_classifier() -> SemanticClassifier:
+    return SemanticClassifier.load(DEFAULT_MODEL_PATH)
+
+
+# ------------------------------------------------------------------------------------ training
+def load_training(paths=TRAINING_FILES) -> list[dict]:
+    from bot.compliance.lexicon import load_labelled
+
+    rows, seen = [], set()
+    for path in paths:
+        for row in load_labelled(path):
+            if row["text"] not in seen:
+                seen.add(row["text"])
+                rows.append(row)
+    return rows
+
+
+def _fit(texts: list[str], X_emb: np.ndarray, y: np.ndarray, cats: np.ndarray, C: float, *, with_category=True):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vec = TfidfVectorizer(analyzer="char", ngram_range=NGRAMS, sublinear_tf=True, min_df=2, dtype=np.float32)
+    tf = vec.fit_transform(texts).toarray()
+    feats = np.hstack([X_emb, tf])
+    binary = LogisticRegression(C=C, max_iter=5000, class_weight="balanced").fit(feats, y)
+    category = None
+    if with_category:
+        category = LogisticRegression(C=C, max_iter=5000).fit(feats[y], cats[y])
+    return vec, binary, category
+
+
+def threshold_for_precision(p: np.ndarray, y: np.ndarray, target: float = TARGET_PRECISION) -> float:
+    """The lowest threshold t whose prediction set {p ≥ t} has precision ≥ target."""
+    order = np.argsort(-p)
+    tp = np.cumsum(y[order])
+    precision = tp / np.arange(1, len(p) + 1)
+    ok = np.nonzero(precision >= target)[0]
+    if len(ok) == 0:
+        return 1.0
+    return float(p[order][ok.max()])
+
+
+def cross_validate(texts, X_emb, y, cats, *, C: float, folds: int = 5, repeats: int = 3) -> np.ndarray:
+    """Out-of-fold P(violation), averaged over `repeats` stratified (by category) k-fold splits."""
+    from sklearn.model_selection import StratifiedKFold
+
+    out = np.zeros((repeats, len(y)))
+    for rep in range(repeats):
+        for train, test in StratifiedKFold(folds, shuffle=True, random_state=rep).split(texts, cats):
+            vec, binary, _ = _fit([texts[i] for i in train], X_emb[train], y[train], cats[train], C,
+                                  with_category=False)
+            feats = np.hstack([X_emb[test], vec.transform([texts[i] for i in test]).toarray()])
+            out[rep, test] = binary.predict_proba(feats)[:, 1]
+    return out.mean(axis=0)
+
+
+def build(out: Path = DEFAULT_MODEL_PATH, *, C: float = 16.0, paths=TRAINING_FILES, embedder=None) -> dict:
+    """Embed the training files, cross-validate the threshold, fit on everything, write the npz."""
+    from sklearn.metrics import roc_auc_score
+
+    from bot.compliance.lexicon import Lexicon
+
+    rows = load_training(paths)
+    texts = [r["text"] for r in rows]
+    y = np.array([r["violation"] for r in rows])
+    cats = np.array([r.get("category") or "none" for r in rows])
+    embedder = embedder or shared_embedder()
+    X_emb = embedder.encode(texts)
+
+    oof = cross_validate(texts, X_emb, y, cats, C=C)
+    threshold = threshold_for_precision(oof, y)
+    lexicon = Lexicon.default()
+    lex = np.array([not lexicon.check(t).allowed for t in texts])
+
+    def scores(pred):
+        tp = int((pred & y).sum())
+        return {"precision": round(tp / max(int(pred.sum()), 1), 4), "recall": round(tp / int(y.sum()), 4),
+                "tp": tp, "fp": int((pred & ~y).sum()), "fn": int((~pred & y).sum())}
+
+    vec, binary, category = _fit(texts, X_emb, y, cats, C)
+    vocab = sorted(vec.vocabulary_, key=vec.vocabulary_.get)
+    cv = {"folds": 5, "repeats": 3, "auc": round(float(roc_auc_score(y, oof)), 4),
+          "classifier": scores(oof >= threshold), "lexicon": scores(lex), "combined": scores(lex | (oof >= threshold))}
+    meta = {"version": f"sem-{len(rows)}-C{C:g}", "threshold": round(threshold, 4), "C": C,
+            "target_precision": TARGET_PRECISION, "embedder": getattr(embedder, "key", ""),
+            "training": [Path(p).name for p in paths], "sentences": len(rows), "violations": int(y.sum()),
+            "ngrams": list(NGRAMS), "cv": cv}
+    np.savez_compressed(
+        out, vocab=np.array(vocab), idf=vec.idf_.astype(np.float32), coef=binary.coef_[0].astype(np.float32),
+        intercept=binary.intercept_.astype(np.float32), cat_coef=category.coef_.astype(np.float32),
+        cat_intercept=category.intercept_.astype(np.float32), categories=np.array(category.classes_),
+        meta=np.array(json.dumps(meta, ensure_ascii=False)))
+    # The shipped transform must reproduce sklearn's features exactly.
+    model = SemanticClassifier.load(out, embedder=embedder)
+    check = texts[:20]
+    assert np.allclose(model._tfidf.transform(check), vec.transform(check).toarray(), atol=1e-5)
+    assert set(model.categories) <= set(CATEGORIES)
+    return meta
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bot.compliance.semantic")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="train on the labelled files and write the model artifact")
+    b.add_argument("--out", type=Path, default=DEFAULT_MODEL_PATH)
+    b.add_argument("-C", type=float, default=16.0)
+    args = parser.parse_args(argv)
+    meta = build(args.out, C=args.C)
+    print(json.dumps(meta, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

