@@ -4,7 +4,7 @@ decide, and store the result (with its `created` / `approved` events) exactly on
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -75,7 +75,7 @@ class SuggestionPipeline:
     def suggest(self, q: Question, *, intent: str | None, handoff_failed: bool = False,
                 kf_window_open: bool = True, kf_replies_left: int = 5) -> int:
         now = self._clock.now()
-        match, version, reply, sendable, compliance_ok = None, None, None, False, None
+        match, version, reply, sendable = None, None, None, False
         client_risk = self._deps.risk_level(q.external_userid)
         reasons_extra: tuple[str, ...] = ("handoff_requested",) if handoff_failed else ()
         try:
@@ -89,7 +89,16 @@ class SuggestionPipeline:
         except DependencyMissing:
             reasons_extra += ("content_unavailable",)
         product_risk = getattr(version, "risk_level", None)
-        if reply:
+        stale = (now - q.sent_at).total_seconds() > self._settings.stale_question_hours * 3600
+        facts = policy.Facts(
+            channel=q.channel, intent=intent, confident=bool(getattr(match, "confident", False)),
+            score=candidate_dict(match.best)["score"] if getattr(match, "best", None) is not None else None,
+            has_content=version is not None, content_sendable=sendable,
+            auto_reply_allowed=bool(getattr(version, "auto_reply_allowed", False)), reply_text=reply,
+            compliance_ok=True, suitable=policy.suitable(product_risk, client_risk),
+            kf_window_open=kf_window_open, kf_replies_left=kf_replies_left, stale=stale)
+        decision = policy.decide(facts, self._settings)
+        if decision.action == policy.AUTO:  # only then is the compliance preview worth its ~40 ms
             try:
                 compliance_ok = self._deps.preview(
                     channel="kf" if q.channel == KF else "sidebar", text=reply, recipient=q.external_userid,
@@ -97,15 +106,7 @@ class SuggestionPipeline:
                     product_risk_level=product_risk, client_risk_rating=client_risk).allowed
             except DependencyMissing:
                 compliance_ok = None
-        stale = (now - q.sent_at).total_seconds() > self._settings.stale_question_hours * 3600
-        facts = policy.Facts(
-            channel=q.channel, intent=intent, confident=bool(getattr(match, "confident", False)),
-            score=candidate_dict(match.best)["score"] if getattr(match, "best", None) is not None else None,
-            has_content=version is not None, content_sendable=sendable,
-            auto_reply_allowed=bool(getattr(version, "auto_reply_allowed", False)), reply_text=reply,
-            compliance_ok=compliance_ok, suitable=policy.suitable(product_risk, client_risk),
-            kf_window_open=kf_window_open, kf_replies_left=kf_replies_left, stale=stale)
-        decision = policy.decide(facts, self._settings)
+            decision = policy.decide(replace(facts, compliance_ok=compliance_ok), self._settings)
         if reasons_extra:
             decision = policy.Decision(policy.ROUTE, tuple(dict.fromkeys(reasons_extra + decision.reasons)))
         advisor = q.advisor_userid or self.responsible_advisor(q.external_userid)

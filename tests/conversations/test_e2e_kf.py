@@ -162,3 +162,12 @@ def test_handoff_to_a_person_and_back(make_env):
         assert session.scalar(select(func.count()).select_from(Suggestion)
                               .where(Suggestion.external_userid == "wmHUM01")) == 2
     assert len(_texts(env, "wmHUM01")) == 2  # the holding notice for the new question
+
+
+def test_a_product_answer_needs_a_suitable_client(make_env):
+    env = make_env(with_content=True)
+    env.sim.kf_user_says(OPEN_KFID, "wmSUIT1", "创业板怎么开")  # an R4 answer; this client has no rating
+    env.drain()
+    row = _only_suggestion(env, "wmSUIT1")
+    assert row.state == "pending" and row.reasons == ["suitability"] and row.proposed_text
+    assert _texts(env, "wmSUIT1") == [env.service.settings.holding_notice]
