@@ -52,3 +52,5 @@ class ContactsSettings(BaseModel):
     # -- CRM import --------------------------------------------------------------------------
     import_chunk_rows: int = Field(20_000, ge=100)
     import_max_reported_errors: int = Field(1000, ge=1)
+    # -- tag recompute (PostgreSQL work_mem for its set operations) ------------------------------
+    recompute_work_mem_mb: int = Field(256, ge=4, le=4096)

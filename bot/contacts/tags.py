@@ -96,14 +96,53 @@ DELETE_REMOVED_PG = ("DELETE FROM contact_tag ct USING tag_removed r WHERE ct.so
                      "AND ct.contact_id = r.contact_id AND ct.tag_id = r.tag_id")
 
 
+CRM_COLUMNS = ("client_no", "total_assets", "securities_value", "cash_balance", "last_trade_date", "trades_12m",
+               "risk_level", "birth_year", "open_date", "first_deposit_date")
+TEMP_TABLES = ("tag_base", "tag_desired", "tag_added", "tag_removed")
+
+
 def _group_inserts(group: RuleGroup, ids: dict[str, int]) -> list[str]:
-    source = "FROM contact c LEFT JOIN crm_client k ON k.external_userid = c.external_userid"
+    """INSERT ... SELECT statements over tag_base (aliased k: contact id + its CRM columns)."""
     if group.exclusive:
         cases = " ".join(f"WHEN {r.when} THEN {ids[r.tag]}" for r in group.rules)
         return [f"INSERT INTO tag_desired (contact_id, tag_id) SELECT contact_id, tag_id FROM "
-                f"(SELECT c.id AS contact_id, CASE {cases} END AS tag_id {source}) x WHERE tag_id IS NOT NULL"]
-    return [f"INSERT INTO tag_desired (contact_id, tag_id) SELECT c.id, {ids[r.tag]} {source} WHERE {r.when}"
-            for r in group.rules]
+                f"(SELECT k.contact_id AS contact_id, CASE {cases} END AS tag_id FROM tag_base k) x "
+                "WHERE tag_id IS NOT NULL"]
+    return [f"INSERT INTO tag_desired (contact_id, tag_id) SELECT k.contact_id, {ids[r.tag]} FROM tag_base k "
+            f"WHERE {r.when}" for r in group.rules]
+
+
+def _build_desired(session: Session, statements: list[str], params: dict, pg: bool) -> None:
+    """tag_base: every contact joined once with its CRM row; tag_desired: what the rules say."""
+    columns = ", ".join(f"k.{c}" for c in CRM_COLUMNS)
+    session.execute(sql(f"CREATE TEMP TABLE tag_base AS SELECT c.id AS contact_id, {columns} FROM contact c "
+                        "LEFT JOIN crm_client k ON k.external_userid = c.external_userid"))
+    session.execute(sql("CREATE TEMP TABLE tag_desired (contact_id BIGINT NOT NULL, tag_id BIGINT NOT NULL)"))
+    for statement in statements:
+        session.execute(sql(statement, params))
+    session.execute(sql("CREATE INDEX ix_tag_desired ON tag_desired (contact_id, tag_id)"))
+    if pg:
+        session.execute(sql("ANALYZE tag_desired"))
+
+
+def _diff(session: Session, pg: bool) -> tuple[dict[int, int], dict[int, int]]:
+    """Apply desired vs held rule tags (anti-joins); returns (added, removed) counts per tag id."""
+    session.execute(sql("CREATE TEMP TABLE tag_added AS SELECT d.contact_id, d.tag_id FROM tag_desired d "
+                        "WHERE NOT EXISTS (SELECT 1 FROM contact_tag ct WHERE ct.contact_id = d.contact_id "
+                        "AND ct.tag_id = d.tag_id)"))  # a tag also held manually is not added again
+    session.execute(sql("CREATE TEMP TABLE tag_removed AS SELECT ct.contact_id, ct.tag_id FROM contact_tag ct "
+                        "WHERE ct.source = 'rule' AND NOT EXISTS (SELECT 1 FROM tag_desired d "
+                        "WHERE d.contact_id = ct.contact_id AND d.tag_id = ct.tag_id)"))
+    added = dict(session.execute(sql("SELECT tag_id, count(*) FROM tag_added GROUP BY tag_id")).all())
+    removed = dict(session.execute(sql("SELECT tag_id, count(*) FROM tag_removed GROUP BY tag_id")).all())
+    if removed:
+        if pg:
+            session.execute(sql("ANALYZE tag_removed"))
+        session.execute(sql(DELETE_REMOVED_PG if pg else DELETE_REMOVED))
+    if added:  # sorted: the primary-key index is filled in order
+        session.execute(sql("INSERT INTO contact_tag (contact_id, tag_id, source) SELECT contact_id, tag_id, 'rule' "
+                            "FROM tag_added ORDER BY contact_id, tag_id"))
+    return added, removed
 
 
 def recompute(session: Session, settings: ContactsSettings, now: datetime,
@@ -114,34 +153,17 @@ def recompute(session: Session, settings: ContactsSettings, now: datetime,
     """
     started = time.perf_counter()
     params = rule_params(settings, today_beijing(now))
-    rule_tag_ids: list[int] = []
     statements: list[str] = []
     for group in groups:
         ids = {r.tag: ensure_tag(session, group.name, r.tag, kind="rule") for r in group.rules}
-        rule_tag_ids.extend(ids.values())
         statements.extend(_group_inserts(group, ids))
     pg = dialect(session) == "postgresql"
-    drop_temp(session, "tag_desired", "tag_added", "tag_removed")
-    session.execute(sql("CREATE TEMP TABLE tag_desired (contact_id BIGINT NOT NULL, tag_id BIGINT NOT NULL)"))
-    for statement in statements:
-        session.execute(sql(statement, params))
-    if pg:
-        session.execute(sql("ANALYZE tag_desired"))
-    rule_rows = "SELECT contact_id, tag_id FROM contact_tag WHERE source = 'rule'"
-    held = "SELECT contact_id, tag_id FROM contact_tag"  # a tag also held manually is not added again
-    desired = "SELECT contact_id, tag_id FROM tag_desired"
-    session.execute(sql(f"CREATE TEMP TABLE tag_added AS {desired} EXCEPT {held}"))
-    session.execute(sql(f"CREATE TEMP TABLE tag_removed AS {rule_rows} EXCEPT {desired}"))
-    added = dict(session.execute(sql("SELECT tag_id, count(*) FROM tag_added GROUP BY tag_id")).all())
-    removed = dict(session.execute(sql("SELECT tag_id, count(*) FROM tag_removed GROUP BY tag_id")).all())
-    if removed:
-        if pg:
-            session.execute(sql("ANALYZE tag_removed"))
-        session.execute(sql(DELETE_REMOVED_PG if pg else DELETE_REMOVED))
-    if added:  # sorted: the primary-key index is filled in order
-        session.execute(sql("INSERT INTO contact_tag (contact_id, tag_id, source) SELECT contact_id, tag_id, 'rule' "
-                            "FROM tag_added ORDER BY contact_id, tag_id"))
-    drop_temp(session, "tag_desired", "tag_added", "tag_removed")
+    if pg:  # hash joins over millions of (contact, tag) pairs stay in memory
+        session.execute(sql(f"SET LOCAL work_mem = '{int(settings.recompute_work_mem_mb)}MB'"))
+    drop_temp(session, *TEMP_TABLES)
+    _build_desired(session, statements, params, pg)
+    added, removed = _diff(session, pg)
+    drop_temp(session, *TEMP_TABLES)
     labels = tag_labels(session, set(added) | set(removed))
     report = RecomputeReport(added={labels[t]: n for t, n in sorted(added.items())},
                              removed={labels[t]: n for t, n in sorted(removed.items())},
