@@ -31,6 +31,8 @@ DOMAIN_JOBS = [
     ("contacts.assign_unassigned_clients", "bot.contacts.jobs:assign_unassigned_clients", timedelta(hours=1)),
     ("contacts.poll_transfers", "bot.contacts.jobs:poll_transfers", timedelta(minutes=30)),
     ("compliance.verify_archive", "bot.compliance.jobs:verify_archive", timedelta(hours=6)),
+    ("compliance.screen_archive", "bot.compliance.jobs:screen_archive", timedelta(minutes=5)),
+    ("compliance.pull_archive", "bot.compliance.jobs:pull_archive", timedelta(minutes=15)),
 ]
 
 

@@ -18,5 +18,11 @@ def screen_archive(runtime) -> dict:
 
 
 def pull_archive(runtime) -> dict:
-    """Pull the session archive even without a notify (a missed callback must not leave a gap)."""
+    """Pull the session archive even without a notify (a missed callback must not leave a gap).
+    Skipped while no session-archive app is configured (the firm has not bought 会话内容存档)."""
+    from bot.compliance.archive_settings import archive_settings
+
+    app = archive_settings(runtime.settings).app
+    if app not in runtime.settings.wecom.apps and not runtime.services.available("archive_source"):
+        return {"skipped": f"no [wecom.apps.{app}] configured"}
     return runtime.services.archive_puller.pull()

@@ -201,3 +201,19 @@ def test_two_pullers_at_once_on_postgres_neither_skip_nor_duplicate(pg_url, cloc
     assert rt.services.archive.head()["last_seq"] == 60
     assert rt.services.archive_verifier.verify().status == "ok"
     rt.close()
+
+
+def test_jobs(sqlite_url, clock, chats):
+    from bot.compliance import jobs
+
+    rt = make_runtime(sqlite_url, clock)
+    assert "skipped" in jobs.pull_archive(rt)  # no archive app, no source: nothing to pull
+    rt.close()
+    rt = _runtime(sqlite_url, clock, chats)
+    _conversation(chats, 3)
+    assert jobs.pull_archive(rt)["archived"] == 3
+    assert jobs.screen_archive(rt)["screened"] == 3
+    result = jobs.verify_archive(rt)
+    assert result["status"] == "ok" and result["checked"] == 3
+    assert rt.services.archive_verifier.last_result()["status"] == "ok"
+    rt.close()
