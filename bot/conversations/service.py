@@ -27,6 +27,7 @@ from bot.conversations.policy import asks_for_human
 from bot.conversations.sending import NOTICE, Outbound, Outbox, SendRetryable, SuggestionSender, kf_budget_problem
 from bot.conversations.settings import ConversationsSettings
 from bot.db import session_scope
+from bot.wecom.client import WeComRateLimited
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +158,10 @@ class ConversationService:
         if state == PENDING:
             if channel == KF:
                 self._holding_notice(suggestion_id)
-            self.approval.send_card(suggestion_id)
+            try:
+                self.approval.send_card(suggestion_id)
+            except WeComRateLimited:  # 30 app messages/min per member: resume()/tick() sends it later
+                logger.warning("approval card for suggestion id=%s deferred: app message rate limit", suggestion_id)
         return state
 
     def resume(self, limit: int = 100) -> int:

@@ -31,6 +31,7 @@ from tests.conftest import fresh_pg_database, real_redis, utc
 from tests.conversations.conftest import content_services, presend_guard
 from tests.conversations.harness import OPEN_KFID, REDIS_DB, conversation_settings, start_env
 
+POOL = ["pool1", "pool2", "pool3", "pool4"]
 # Questions for a person (stock picks, predictions, complaints...), plus two ordinary ones.
 OTHER = ["帮我推荐一只明天能涨停的股票", "大盘下周会涨吗", "帮我把账户里的钱转出来", "你们服务太差了我要投诉",
           "我的账户有个问题想请顾问看看", "这只基金还能不能买"]
@@ -70,9 +71,12 @@ def run(n: int, db: str, poll: float) -> dict:
         url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
     migrate.upgrade(url)
     clock = ManualClock(utc(2026, 11, 20, 2, 0, 0))
-    settings = conversation_settings(url)
+    # Routed questions rotate over four pool advisors: WeCom allows 30 app messages a minute per member.
+    settings = conversation_settings(url, pool_advisors=POOL)
     settings = settings.model_copy(update={"worker": settings.worker.model_copy(update={"poll_interval_seconds": poll})})
     env = start_env(settings, clock, real_redis(REDIS_DB))
+    for userid in POOL:
+        env.sim.add_member(userid, userid)
     env.runtime.services.register("presend", presend_guard(env.runtime))
     t0 = time.perf_counter()
     env.runtime.services.register("content", content_services(env.runtime))

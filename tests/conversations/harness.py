@@ -34,7 +34,7 @@ def conversation_settings(db_url: str, **conversations: Any):
         "redis": {"url": f"redis://127.0.0.1:6379/{REDIS_DB}", "prefix": "t-conv"},
         "worker": {"lease_seconds": 30, "max_attempts": 5, "backoff_base_seconds": 0.01,
                    "backoff_max_seconds": 0.05},
-        "wecom": {"corp_id": CORP_ID, "timeout_seconds": 1.0, "max_retries": 0, "apps": APPS},
+        "wecom": {"corp_id": CORP_ID, "timeout_seconds": 1.0, "max_retries": 0, "rate_limit_backoff_seconds": 0.2, "apps": APPS},
         "conversations": {"pool_advisors": [POOL_ADVISOR], "servicer_pool": [SERVICER], "api_token": API_TOKEN,
                           **conversations},
     }

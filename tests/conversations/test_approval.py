@@ -209,3 +209,16 @@ def test_an_archived_question_whose_card_fails_is_finished_by_tick(make_env):
     assert env.service.tick() == {"expired": 0, "processed": 1, "resumed": 0}
     [card] = env.sim.app_messages(ADVISOR)
     assert card["msgtype"] == "template_card"
+
+
+def test_a_rate_limited_card_is_sent_later(make_env):
+    import time
+
+    env = make_env()
+    env.sim.fail_next("message/send", 45009)  # 30 app messages a minute per member
+    row = _routed(env, "wmRATE1")
+    assert env.runtime.inbox.counts().get("pending", 0) == 0  # the client's message was handled
+    assert env.service.get(row.id)["state"] == "pending" and env.sim.app_messages(POOL_ADVISOR) == []
+    time.sleep(0.25)  # the client's local back-off (rate_limit_backoff_seconds) ends
+    assert env.service.tick()["resumed"] == 1
+    assert [m["task_id"] for m in env.sim.app_messages(POOL_ADVISOR)] == [row.card_task_id]
