@@ -59,7 +59,8 @@ class Delivery:
 
 class Outbox:
     def __init__(self, session_factory, clock, collaborators: Collaborators, kf_client: Callable[[], Any],
-                 on_recorded: Callable[[Any, dict], None] | None = None):
+                 on_recorded: Callable[[Any, dict], None] | None = None, duplicate_errcodes=()):
+        self._duplicate = set(duplicate_errcodes)
         self._sessions = session_factory
         self._clock = clock
         self._deps = collaborators
@@ -82,9 +83,12 @@ class Outbox:
             result = self._kf_client().kf_message.send_text(out.external_userid, out.open_kfid, out.text,
                                                             msgid=out.msgid)
         except WeChatClientException as exc:
-            if exc.errcode in DEFINITE_ERRORS:
+            if exc.errcode in self._duplicate:  # this msgid went out before (a retry after a lost answer)
+                result = {"msgid": out.msgid}
+            elif exc.errcode in DEFINITE_ERRORS:
                 return Delivery("failed", reasons=(f"wecom_{exc.errcode}",))
-            raise SendRetryable(f"kf send_msg errcode {exc.errcode}") from exc
+            else:
+                raise SendRetryable(f"kf send_msg errcode {exc.errcode}") from exc
         except requests.RequestException as exc:
             raise SendRetryable(f"kf send_msg {type(exc).__name__}") from exc
         delivery = Delivery("sent", wecom_msgid=str(result.get("msgid") or out.msgid))

@@ -47,7 +47,8 @@ class ConversationService:
         self._kf_client = lambda: wecom.client(_require(kf_app, "kf"))
         app_client = lambda: wecom.client(_require(card_app, "app"))  # noqa: E731
         self.deps = Collaborators(services)
-        self.outbox = Outbox(session_factory, clock, self.deps, self._kf_client, on_recorded=self._archive)
+        self.outbox = Outbox(session_factory, clock, self.deps, self._kf_client, on_recorded=self._archive,
+                             duplicate_errcodes=settings.duplicate_msgid_errcodes)
         self.sender = SuggestionSender(session_factory, clock, self.outbox, self.deps, settings)
         self.approval = ApprovalService(session_factory, clock, app_client, self.sender, settings, redis=redis,
                                         redis_prefix=redis_prefix)

@@ -46,6 +46,9 @@ class ConversationsSettings(BaseModel):
     # A send claimed but not finished (worker died mid-call) is retried after this many seconds,
     # with the same WeCom msgid, so WeCom drops the duplicate.
     send_lease_seconds: float = Field(120.0, gt=0)
+    # Errcodes with which WeCom might refuse a repeated send_msg msgid (the simulator answers success);
+    # a refusal with one of these means the earlier attempt was delivered.
+    duplicate_msgid_errcodes: list[int] = Field(default_factory=list)
 
     holding_notice: str = "您好，您的问题已转交给专属顾问，稍后会由工作人员为您解答，请您稍候。"
     handoff_notice: str = "好的，正在为您转接人工客服，请稍候。"

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from bot.compliance.models import OutboundBlock
 from bot.conversations.models import Suggestion
+from bot.conversations.sending import SendRetryable
 from bot.conversations.service import ArchivedMessageError
 from bot.conversations.store import InvalidState
 from tests.conversations.harness import ADVISOR, API_TOKEN, OPEN_KFID, POOL_ADVISOR
@@ -222,3 +223,15 @@ def test_a_rate_limited_card_is_sent_later(make_env):
     time.sleep(0.25)  # the client's local back-off (rate_limit_backoff_seconds) ends
     assert env.service.tick()["resumed"] == 1
     assert [m["task_id"] for m in env.sim.app_messages(POOL_ADVISOR)] == [row.card_task_id]
+
+
+def test_a_duplicate_msgid_refusal_counts_as_sent(make_env):
+    env = make_env(duplicate_msgid_errcodes=[95099])  # should real WeCom refuse a repeated msgid
+    row = _routed(env, "wmDUPID")
+    env.sim.fail_next("kf/send_msg", 95099)
+    assert env.service.edit(row.id, "您好，已为您处理。", POOL_ADVISOR)["state"] == "sent"
+    other = _routed(env, "wmDUPID2")
+    env.sim.fail_next("kf/send_msg", 95098)  # any other unknown code: not confirmed, retried later
+    with pytest.raises(SendRetryable):
+        env.service.edit(other.id, "您好。", POOL_ADVISOR)
+    assert env.service.get(other.id)["state"] == "approved"
