@@ -39,6 +39,13 @@ window.wx = {
 """
 
 
+def expect(locator):
+    """Playwright's retrying assertion: after a form post the old page may still be showing."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -123,7 +130,7 @@ def test_advisor_edits_a_suggestion_with_the_keyboard(open_page, live, runtime, 
     assert page.locator(".suggestion.selected").get_attribute("data-id") == str(second)
     page.keyboard.press("i")  # ignore the second one
     page.wait_for_load_state()
-    assert "已忽略" in page.locator(".flashes").inner_text()
+    expect(page.locator(".flashes")).to_contain_text("已忽略")
     assert runtime.services.conversations.get(second)["state"] == "rejected"
     page.keyboard.press("j")
     page.keyboard.press("k")
@@ -134,7 +141,7 @@ def test_advisor_edits_a_suggestion_with_the_keyboard(open_page, live, runtime, 
     box.fill("您好，新股申购需要先开通权限，额度按持有市值计算。")
     box.press("Control+Enter")
     page.wait_for_load_state()
-    assert "聊天工具栏" in page.locator(".flashes").inner_text()
+    expect(page.locator(".flashes")).to_contain_text("聊天工具栏")
     assert runtime.services.conversations.get(seeded["s_li"])["state"] == "ready_for_sidebar"
     shot(page, "advisor-queue-after-edit")
     page.set_viewport_size(PHONE)
@@ -179,7 +186,7 @@ def test_compliance_closes_an_alert(open_page, live, runtime, seeded):
     page.fill("#close-form textarea[name=note]", "客户原话引用，非投顾承诺")
     page.click("#close-form button[type=submit]")
     page.wait_for_load_state()
-    assert "已结案" in page.locator(".flashes").inner_text()
+    expect(page.locator(".flashes")).to_contain_text("已结案")
     assert runtime.services.review.get(seeded["alert"])["alert"]["disposition"] == "false_positive"
     shot(page, "compliance-alert-closed")
     page.goto(live + "/compliance/conversations/wm-li-client")
@@ -202,7 +209,7 @@ def test_content_is_edited_submitted_and_approved(open_page, live, runtime, seed
     ops.fill("input[name=title]", "新股申购指南（修订）")
     ops.click("#content-edit button[type=submit]")
     ops.wait_for_load_state()
-    assert "已保存为新版本 v2" in ops.locator(".flashes").inner_text()
+    expect(ops.locator(".flashes")).to_contain_text("已保存为新版本 v2")
     ops.click("button:has-text('提交审批')")
     ops.wait_for_load_state()
     comp = open_page("comp")
@@ -211,7 +218,7 @@ def test_content_is_edited_submitted_and_approved(open_page, live, runtime, seed
     shot(comp, "content-review-desktop")
     comp.click("button:has-text('审批通过')")
     comp.wait_for_load_state()
-    assert "已审批通过并上线" in comp.locator(".flashes").inner_text()
+    expect(comp.locator(".flashes")).to_contain_text("已审批通过并上线")
     latest = runtime.services.content.library.versions(item)[-1]
     assert latest.status == "approved" and latest.title == "新股申购指南（修订）" and latest.approved_by == "comp"
     shot(comp, "content-item-desktop")
