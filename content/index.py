@@ -79,10 +79,10 @@ class SearchIndex:
         self._kind_masks: dict[tuple[str, ...], np.ndarray] = {}
         self.passage_vectors = self.centroids = None
         if vectors is not None and docs:
-            matrix = np.vstack(vectors).astype(np.float32)
-            sums = np.add.reduceat(matrix, self.starts[:-1], axis=0)
+            # Passage vectors stay float16 (rescoring only gathers a few rows); centroids are float32.
+            self.passage_vectors = np.vstack(vectors).astype(np.float16, copy=False)
+            sums = np.add.reduceat(self.passage_vectors, self.starts[:-1], axis=0, dtype=np.float32)
             self.centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
-            self.passage_vectors = matrix.astype(np.float16)  # rescoring only gathers a few rows
 
     @property
     def dense_ready(self) -> bool:

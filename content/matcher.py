@@ -181,7 +181,7 @@ class Matcher:
         if missing:
             for vid, (text_hash, vectors) in self._source.load_vectors(missing, embedder.key).items():
                 if text_hash == wanted[vid]:
-                    self._vectors[vid] = (text_hash, vectors)
+                    self._vectors[vid] = (text_hash, vectors.astype(np.float16))
         stats["loaded"] = sum(1 for vid in missing if vid in self._vectors and self._vectors[vid][0] == wanted[vid])
         todo = [d for d in docs if self._vectors.get(d.version_id, ("",))[0] != wanted[d.version_id]]
         stats["embedded"] = len(todo)
@@ -196,7 +196,7 @@ class Matcher:
                 offset += n
             self._source.save_vectors(rows, embedder.key)
             for vid, text_hash, vectors in rows:
-                self._vectors[vid] = (text_hash, vectors)
+                self._vectors[vid] = (text_hash, vectors.astype(np.float16))  # halves the cache
         for vid in set(self._vectors) - set(wanted):  # versions no longer live
             del self._vectors[vid]
         return [self._vectors[d.version_id][1] for d in docs]

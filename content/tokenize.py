@@ -4,6 +4,7 @@ full-width folding, stop words and a small synonym expansion shared by queries a
 from __future__ import annotations
 
 import re
+import sys
 import threading
 import unicodedata
 from functools import lru_cache
@@ -78,7 +79,7 @@ class Tokenizer:
             token = token.strip()
             if not token or token in self._stop or not _KEEP.search(token):
                 continue
-            out.append(token)
+            out.append(sys.intern(token))  # the same words recur across 100k items
             out.extend(self._synonyms.get(token, ()))
         if self._bigrams:  # character bigrams catch colloquial variants jieba splits differently
             for run in _CJK_RUN.findall(normalise(text)):
