@@ -45,6 +45,9 @@ class ArchiveSettings(BaseModel):
     # Which directions surveillance screens: what staff and the bot sent ("outbound"); add "inbound"
     # to screen what clients wrote as well.
     screen_directions: tuple[Literal["inbound", "outbound"], ...] = ("outbound",)
+    # Also run the semantic second stage (as the pre-send check does, per [compliance].semantic_*):
+    # catches paraphrases the rules miss, at ~30 ms a message instead of ~1.5 ms.
+    screen_semantic: bool = False
     # Case export: directory, and days of conversation either side of an alerted message.
     export_dir: str = "var/exports"
     case_context_days: int = Field(3, ge=0, le=365)

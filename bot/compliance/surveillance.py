@@ -86,18 +86,22 @@ class SurveillanceService:
             return len(rows), created
 
 
-def lexicon_checker(settings) -> Callable[[str], object]:
+def lexicon_checker(settings, *, semantic: bool = False) -> Callable[[str], object]:
+    """The configured lexicon's check; with `semantic`, the pre-send check's full configured checker
+    (rules, then the semantic second stage when [compliance].semantic_enabled)."""
     from bot.compliance.lexicon import Lexicon
     from bot.compliance.settings import ComplianceSettings
 
     compliance = settings.domain("compliance", ComplianceSettings)
-    lexicon = Lexicon.load(compliance.lexicon_file)
-    return lexicon.check
+    if semantic:
+        return compliance.build_lexicon().check
+    return Lexicon.load(compliance.lexicon_file).check
 
 
 def build_surveillance(runtime) -> SurveillanceService:
     from bot.compliance.archive_settings import archive_settings
 
     cfg = archive_settings(runtime.settings)
-    return SurveillanceService(runtime.session_factory, runtime.clock, lexicon_checker(runtime.settings),
+    return SurveillanceService(runtime.session_factory, runtime.clock,
+                               lexicon_checker(runtime.settings, semantic=cfg.screen_semantic),
                                batch=cfg.screen_batch, directions=tuple(cfg.screen_directions))

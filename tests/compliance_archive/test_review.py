@@ -151,3 +151,13 @@ def test_postgres_search_and_screening(pg_runtime):
     assert ids(text="投资 风险") == ["k1"]
     assert ids(text="产品", alert_status="open") == ["c2"]
     assert ids(text="密码", advisor="lisi") == ["c3"]
+
+
+@pytest.mark.slow
+def test_semantic_screening_uses_the_configured_pre_send_checker(sqlite_url, clock):
+    from tests.compliance_archive.conftest import make_runtime
+
+    rt = make_runtime(sqlite_url, clock, {"screen_semantic": True})
+    _archive_day(rt)
+    assert rt.services.surveillance.screen_new()["alerts"] >= 3
+    rt.close()
