@@ -16,7 +16,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -169,12 +169,16 @@ class CrmImporter:
             raise ImportFileError(f"文件不存在: {path}")
         from tqdm import tqdm
 
-        with open(path, "rb") as raw, tqdm.wrapattr(raw, "read", total=os.path.getsize(path), disable=not progress,
-                                                    desc="导入 CRM", unit="B", unit_scale=True) as wrapped:
-            stream = io.TextIOWrapper(wrapped, encoding="utf-8-sig", errors="replace", newline="")
-            return self.import_rows(csv.reader(stream), os.path.basename(path))
+        with open(path, "rb") as raw, tqdm(total=os.path.getsize(path), disable=not progress, desc="导入 CRM",
+                                           unit="B", unit_scale=True) as bar:
+            stream = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
+            report = self.import_rows(csv.reader(stream), os.path.basename(path),
+                                      on_chunk=lambda: bar.update(raw.tell() - bar.n))
+            bar.update(bar.total - bar.n)
+            return report
 
-    def import_rows(self, reader: Iterable[list[str]], filename: str) -> ImportReport:
+    def import_rows(self, reader: Iterable[list[str]], filename: str,
+                    on_chunk: Callable[[], None] | None = None) -> ImportReport:
         started = time.perf_counter()
         rows = iter(reader)
         try:
@@ -191,6 +195,8 @@ class CrmImporter:
                     if pending is not None:
                         pending.result()
                     pending = pool.submit(self._merge, conn, chunk, report)
+                    if on_chunk is not None:
+                        on_chunk()
                 if pending is not None:
                     pending.result()
                 if conn.dialect.name == "postgresql":  # fresh statistics for the tag recompute that follows
