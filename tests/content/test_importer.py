@@ -99,3 +99,17 @@ def test_cli_import_list_show(tmp_path, make_runtime):
     _write(tmp_path, "b.md", "---\nid: b\nkind: nonsense\n---\nx")
     result = runner.invoke(content, ["import", str(tmp_path), "--no-progress"], obj=obj)
     assert result.exit_code == 1 and "b.md: kind" in result.output
+
+
+def test_cli_match_and_reindex_use_the_runtime_settings(tmp_path, make_runtime):
+    from types import SimpleNamespace
+
+    _write(tmp_path, "a.md", GOOD_MD)
+    obj = SimpleNamespace(runtime=make_runtime({"mode": "lexical"}))
+    runner = CliRunner()
+    assert runner.invoke(content, ["import", str(tmp_path), "--no-progress"], obj=obj).exit_code == 0
+    result = runner.invoke(content, ["match", "手机上能开户吗"], obj=obj)
+    data = json.loads(result.output)
+    assert data["confident"] and data["best"]["slug"] == "faq-good" and data["mode"] == "lexical"
+    result = runner.invoke(content, ["reindex"], obj=obj)
+    assert json.loads(result.output)["documents"] == 1
