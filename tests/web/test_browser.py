@@ -92,7 +92,7 @@ def open_page(browser, live):
             page.fill("input[name=username]", username)
             page.fill("input[name=password]", "correct-horse-battery")
             page.click("button[type=submit]")
-            page.wait_for_load_state()
+            page.wait_for_url(lambda url: "/login" not in url)
         return page
 
     yield make
@@ -137,7 +137,7 @@ def test_advisor_edits_a_suggestion_with_the_keyboard(open_page, live, runtime, 
     assert page.locator(".suggestion.selected").get_attribute("data-id") == str(seeded["s_li"])
     page.keyboard.press("e")
     box = page.locator(".suggestion.selected textarea")
-    assert box.is_visible()
+    expect(box).to_be_visible()
     box.fill("您好，新股申购需要先开通权限，额度按持有市值计算。")
     box.press("Control+Enter")
     page.wait_for_load_state()
@@ -211,7 +211,7 @@ def test_content_is_edited_submitted_and_approved(open_page, live, runtime, seed
     ops.wait_for_load_state()
     expect(ops.locator(".flashes")).to_contain_text("已保存为新版本 v2")
     ops.click("button:has-text('提交审批')")
-    ops.wait_for_load_state()
+    expect(ops.locator(".flashes")).to_contain_text("已提交审批")
     comp = open_page("comp")
     comp.goto(live + f"/content/{item}")
     assert "与线上版本相比改动了：标题" in comp.locator(".changes").inner_text()
@@ -235,8 +235,7 @@ def test_operations_open_a_campaign_report(open_page, live):
     shot(page, "ops-dashboard-desktop")
     page.goto(live + "/ops/campaigns")
     page.click("a:has-text('收盘点评')")
-    page.wait_for_load_state()
-    assert page.locator("#lift").is_visible() and "+20.0 个百分点" in page.locator("#lift").inner_text()
+    expect(page.locator("#lift")).to_contain_text("+20.0 个百分点")
     shot(page, "ops-campaign-desktop")
     page.set_viewport_size(PHONE)
     shot(page, "ops-campaign-phone")
