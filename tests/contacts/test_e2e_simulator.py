@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.contacts import jobs
 from tests.contacts.factories import crm_row, write_csv
 from tests.contacts.harness import Harness
 
@@ -112,27 +113,28 @@ def test_refusal_is_rerouted_and_the_90_day_limit_is_enforced(h):
 
 
 def test_resigned_clients_assigned_by_rule_limit_exceeded_goes_to_pool(h):
-    svc, sim = h.contacts, h.sim
+    """Through the scheduler's job functions, as the scheduler runs them."""
+    svc, sim, rt = h.contacts, h.sim, h.runtime
     svc.set_member("adv_a", capacity=3)          # adv_a is full (3 clients)
     svc.set_member("adv_c", capacity=1)          # adv_c is full (1 client)
     sim.set_customer_limit("adv_b", 1)           # WeCom will refuse adv_b a second client: status 4
     sim.resign_member("adv_gone")
-    report = svc.inheritance.assign_unassigned()
-    assert report.accepted == 3
-    assert report.by_takeover == {"central": 1, "adv_b": 2}
+    report = jobs.assign_unassigned_clients(rt)
+    assert report["accepted"] == 3
+    assert report["by_takeover"] == {"central": 1, "adv_b": 2}
     h.advance(hours=12)
-    assert svc.inheritance.poll()["checked"] == {"waiting": 3}
+    assert jobs.poll_transfers(rt)["checked"] == {"waiting": 3}
     h.advance(hours=12)  # adv_b over its limit: transfer_fail customer_limit_exceed events
-    polled = svc.inheritance.poll()
+    polled = jobs.poll_transfers(rt)
     assert polled["checked"] == {"succeeded": 1}
     assert polled["rerouted"]["by_takeover"] == {"central": 2}  # no advisor with capacity: the central pool
     assert {t["status"] for t in svc.show("wmG2")["transfers"]} == {"limit", "waiting"}
     h.advance(hours=24)
-    assert svc.inheritance.poll()["checked"] == {"succeeded": 2}
-    svc.tag_sync.run()
+    assert jobs.poll_transfers(rt)["checked"] == {"succeeded": 2}
+    assert jobs.sync_wecom_tags(rt)["failed"] == 0
     for eu in ("wmG1", "wmG2", "wmG3"):
         assert sim.follow_users(eu) == ["central"]
         assert {("客户继承", "继承客户"), ("客户继承", "原顾问:adv_gone")} <= _names(h, "central", eu)
         shown = svc.show(eu)
         assert shown["inherited"] and shown["owners"][-1]["userid"] == "central"
-    assert svc.inheritance.assign_unassigned().requested == 0  # nothing left unassigned
+    assert jobs.assign_unassigned_clients(rt)["requested"] == 0  # nothing left unassigned
