@@ -8,6 +8,7 @@ signed in may browse and try the hit-test box.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -51,7 +52,18 @@ def _failed(exc: Exception) -> None:
         detail = "；".join(f"{FIELD_LABELS.get(f, f)}：{m}" for f, m in problems)
         flash(f"内容校验未通过，未做任何修改。{detail}", "error")
     else:
-        flash(f"操作未完成，未做任何修改：{exc}", "error")
+        flash(f"操作未完成，未做任何修改：{_chinese(str(exc))}", "error")
+
+
+def _chinese(message: str) -> str:
+    """The content service's workflow refusals, in the officer's language."""
+    if "author of a version cannot approve" in message:
+        return "版本的作者不能审批自己的版本（四眼原则）"
+    found = re.search(r"is (\w+), expected (\w+)", message)
+    if found:
+        now, wanted = (STATUS_LABELS.get(x, x) for x in found.groups())
+        return f"该版本当前为「{now}」，只有「{wanted}」的版本可以这样操作"
+    return message
 
 
 def _changed_fields(version, live) -> list[str]:

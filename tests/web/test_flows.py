@@ -207,8 +207,11 @@ def test_author_cannot_approve_own_version(as_role, accounts, seeded, runtime):
     token = csrf_of(client, "/content/")
     page = client.post(f"/content/versions/{version.id}/approve", data={"csrf_token": token},
                        follow_redirects=True).get_data(as_text=True)
-    assert "未做任何修改" in page
+    assert "未做任何修改" in page and "作者不能审批自己的版本" in page
     assert runtime.services.content.library.get_version(version.id).status == "submitted"
+    page = client.post(f"/content/versions/{seeded['version']}/approve", data={"csrf_token": token},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "该版本当前为「草稿」，只有「待审批」的版本可以这样操作" in page
 
 
 def test_hit_test_shows_candidates_scores_and_reasons(as_role, seeded, runtime):
