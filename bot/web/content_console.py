@@ -32,6 +32,16 @@ STATUS_LABELS = {"draft": "草稿", "submitted": "待审批", "approved": "已�
 FIELD_LABELS = {"title": "标题", "body": "正文", "questions": "问法", "topics": "主题", "segments": "客群",
                 "risk_level": "风险等级", "url": "链接", "valid_from": "生效日期", "valid_until": "失效日期",
                 "auto_reply_allowed": "允许自动回复", "item": "内容"}
+# The content schema's validation messages, as an editor reads them.
+FIELD_MESSAGES = {
+    "String should have at least 1 character": "不能为空",
+    "must be an http(s) URL": "必须是 http(s) 链接",
+    "must be a date (YYYY-MM-DD) or ISO datetime": "日期格式应为 YYYY-MM-DD",
+    "an FAQ needs at least one question phrasing": "问答类内容至少需要一个问法",
+    "a video item needs its link": "视频类内容需要填写链接",
+    "must be after valid_from": "必须晚于生效日期",
+    "must be one of R1, R2, R3, R4, R5": "必须是 R1–R5 之一",
+}
 EDIT_FIELDS = ("title", "body", "questions", "topics", "segments", "risk_level", "url", "valid_from",
                "valid_until")
 LIST_FIELDS = ("questions", "topics", "segments")
@@ -49,7 +59,7 @@ def _failed(exc: Exception) -> None:
     """Flash a content-service refusal in Chinese, naming the fields."""
     problems = getattr(exc, "problems", None)
     if problems:
-        detail = "；".join(f"{FIELD_LABELS.get(f, f)}：{m}" for f, m in problems)
+        detail = "；".join(f"{FIELD_LABELS.get(f, f)}：{FIELD_MESSAGES.get(m, m)}" for f, m in problems)
         flash(f"内容校验未通过，未做任何修改。{detail}", "error")
     else:
         flash(f"操作未完成，未做任何修改：{_chinese(str(exc))}", "error")

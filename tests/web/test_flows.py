@@ -177,6 +177,9 @@ def test_content_edit_submit_approve_retire(as_role, seeded, runtime):
             "url": "", "valid_from": "", "valid_until": "2026-12-31"}
     bad = ops.post(f"/content/{item}/edit", data={**form, "url": "ftp://x"})
     assert bad.status_code == 400 and "内容校验未通过" in bad.get_data(as_text=True)
+    assert "链接：必须是 http(s) 链接" in bad.get_data(as_text=True)
+    empty = ops.post(f"/content/{item}/edit", data={**form, "questions": ""}).get_data(as_text=True)
+    assert "问答类内容至少需要一个问法" in empty
     assert len(runtime.services.content.library.versions(item)) == 1
     ops.post(f"/content/{item}/edit", data=form)
     versions = runtime.services.content.library.versions(item)
