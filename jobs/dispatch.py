@@ -19,7 +19,7 @@ from jobs.calendar import CalendarNotCovered, get_calendar
 from jobs.deps import Collaborators
 from jobs.models import (ACTIVE, FAILED, PLANNED, QUEUED, SKIPPED, Campaign, CampaignMember, CampaignPush,
                          CampaignRun, CampaignTask)
-from jobs.planning import assign_members, eligible, stream_batches, with_owner_and_risk
+from jobs.planning import assign_members, eligible, stream_batches
 
 logger = logging.getLogger(__name__)
 TRADING_TIMINGS = ("trading_daily", "event", "pre_holiday", "series")
@@ -150,8 +150,8 @@ def _run(runtime, settings, campaign, run_id, now, day, facts) -> dict:
         counts["assigned"] = assign_members(session, campaign_id=campaign.id, key=campaign.slug,
                                             holdout_share=campaign.holdout_share,
                                             audience=deps.segment(campaign.segment_expr), now=now)
-    stmt = with_owner_and_risk(eligible(campaign.id, window_for(now, settings), extra=extra),
-                               deps.owners(), deps.risks(), dialect=runtime.engine.dialect.name)
+    stmt = deps.with_owner_and_risk(eligible(campaign.id, window_for(now, settings), extra=extra),
+                                    dialect=runtime.engine.dialect.name)
     with runtime.session_factory() as reader:
         for batch in stream_batches(reader, stmt, max_ids=settings.max_ids_per_task):
             version, sendable = contents.get(batch.step, (None, False))
@@ -165,10 +165,13 @@ def _run(runtime, settings, campaign, run_id, now, day, facts) -> dict:
 def _send_batch(runtime, settings, deps, campaign, run_id, now, batch, version, facts, counts) -> None:
     text = _render(version.body, facts)
     ok, skipped = [], []
+    sender_held = batch.sender is not None and deps.sender_on_hold(batch.sender)
     for uid, risk in batch.rows:
         reason = None
         if batch.sender is None:
             reason = "no_owner"
+        elif sender_held:
+            reason = "sender_hold"
         elif deps.on_hold(uid):
             reason = "hold"
         elif deps.in_human_conversation(uid):

@@ -166,10 +166,11 @@ class JobQueue:
                 print(f"error handler {handler!r} failed", file=sys.stderr)
 
     # ---- registration ----------------------------------------------------------------
-    def run_daily(self, callback, at: time, days=DAYS_ALL, *, name: str, kind: str = "campaign",
+    def run_daily(self, callback, time: time, days=DAYS_ALL, *, name: str, kind: str = "campaign",  # noqa: F811
                   kwargs: dict | None = None, misfire_grace_time: int | None = None):
+        """Every day in `days` (0 = Monday, as python-telegram-bot) at wall-clock `time` (market zone)."""
         dow = ",".join(str(d) for d in days)
-        trigger = CronTrigger(day_of_week=dow, hour=at.hour, minute=at.minute, timezone=self.timezone)
+        trigger = CronTrigger(day_of_week=dow, hour=time.hour, minute=time.minute, timezone=self.timezone)
         return self._add(callback, trigger, name, kind, kwargs, misfire_grace_time)
 
     def run_repeating(self, callback, interval: float | timedelta, *, name: str, kind: str = "tracking",
@@ -179,10 +180,11 @@ class JobQueue:
         trigger = IntervalTrigger(seconds=seconds, start_date=first, timezone=self.timezone)
         return self._add(callback, trigger, name, kind, kwargs, misfire_grace_time)
 
-    def run_on_trading_days(self, callback, at: time, *, name: str, kind: str = "campaign",
+    def run_on_trading_days(self, callback, time: time, *, name: str, kind: str = "campaign",  # noqa: F811
                             pre_holiday: bool = False, sessions_before: int = 1, min_days: int = 3,
                             kwargs: dict | None = None, misfire_grace_time: int | None = None):
-        trigger = TradingDayTrigger(at, timezone=self.timezone, pre_holiday=pre_holiday,
+        """XSHG trading days at `time`; with pre_holiday only the last `sessions_before` before a closure."""
+        trigger = TradingDayTrigger(time, timezone=self.timezone, pre_holiday=pre_holiday,
                                     sessions_before=sessions_before, min_days=min_days)
         return self._add(callback, trigger, name, kind, kwargs, misfire_grace_time)
 

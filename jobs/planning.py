@@ -14,7 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Integer, case, cast, exists, func, insert, literal, or_, select, text
+from sqlalchemy import (BigInteger, Integer, case, cast, column, exists, func, insert, literal, or_, select, table,
+                        text)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.dialects.postgresql import BIT
 from sqlalchemy.orm import Session
 
@@ -46,23 +50,30 @@ def bucket_expr(session: Session, key: str, column):
 
 def assign_members(session: Session, *, campaign_id: int, key: str, holdout_share: float, audience,
                    now: datetime) -> int:
-    """Insert the audience's new clients as members (treated or control); one INSERT ... SELECT."""
+    """Insert the audience's new clients as members (treated or control); one INSERT ... SELECT.
+    The audience must be unique (contacts selects from `contact`; the fallback from crm_client)."""
+    member = CampaignMember.__table__
     aud = audience.subquery("aud")
     uid = aud.c.external_userid if "external_userid" in aud.c else list(aud.c)[0]
-    # the audience is unique: contacts selects from `contact`, the fallback from crm_client (both unique)
-    inner = select(uid.label("external_userid"), bucket_expr(session, key, uid).label("bkt")).subquery("b")
-    cut = int(round(holdout_share * BUCKETS))
-    is_control = inner.c.bkt < cut
-    member = CampaignMember.__table__
-    already = exists().where(member.c.campaign_id == campaign_id, member.c.external_userid == inner.c.external_userid)
-    rows = select(literal(campaign_id, BigInteger), inner.c.external_userid,
-                  case((is_control, CONTROL), else_=TREATED), case((is_control, HELD_OUT), else_=PLANNED),
-                  literal(0, Integer), literal(now, UTCDateTime())).where(~already)
-    count = select(func.count()).select_from(member).where(member.c.campaign_id == campaign_id)
     pg = session.get_bind().dialect.name == "postgresql"
+    count = select(func.count()).select_from(member).where(member.c.campaign_id == campaign_id)
+    before = session.scalar(count)
+    new = select(uid.label("external_userid"))
+    if before:  # on the first firing there is nothing to exclude (and an anti-join against a table the
+        # planner believes empty can turn into a rescan per row of the rows this INSERT adds)
+        new = new.where(~exists().where(member.c.campaign_id == campaign_id, member.c.external_userid == uid))
+    new = new.subquery("new")
+    arm = case((bucket_expr(session, key, new.c.external_userid) < int(round(holdout_share * BUCKETS)), CONTROL),
+               else_=TREATED)
+    armed = select(new.c.external_userid, arm.label("arm"))
+    if pg:
+        armed = armed.offset(0)  # a planner fence: hash once per client, not once per use of `arm`
+    armed = armed.subquery("armed")
+    rows = select(literal(campaign_id, BigInteger), armed.c.external_userid, armed.c.arm,
+                  case((armed.c.arm == CONTROL, HELD_OUT), else_=PLANNED), literal(0, Integer),
+                  literal(now, UTCDateTime()))
     if pg:
         session.execute(text(f"SET LOCAL work_mem = '{PG_WORK_MEM}'"))
-    before = session.scalar(count)
     session.execute(insert(member).from_select(
         ["campaign_id", "external_userid", "arm", "status", "step", "assigned_at"], rows))
     added = session.scalar(count) - before
@@ -118,22 +129,6 @@ def eligible(campaign_id: int, window: BudgetWindow, *, extra=None):
     return stmt
 
 
-def with_owner_and_risk(eligible_stmt, owners, risks, *, dialect: str = "sqlite"):
-    """Join owner (sender) and risk level, ordered by owner so tasks are cut in one pass
-    (byte order on PostgreSQL: a collation-aware sort of a million ids is several times slower)."""
-    e = eligible_stmt.subquery("e")
-    o = owners.subquery("o")
-    r = risks.subquery("r")
-    oc, rc = list(o.c), list(r.c)
-    owner_key, uid_key = oc[1], e.c.external_userid
-    if dialect == "postgresql":
-        owner_key, uid_key = owner_key.collate("C"), uid_key.collate("C")
-    return (select(e.c.external_userid, e.c.step, oc[1].label("owner"), rc[1].label("risk"))
-            .join(o, oc[0] == e.c.external_userid, isouter=True)
-            .join(r, rc[0] == e.c.external_userid, isouter=True)
-            .order_by(owner_key, e.c.step, uid_key))
-
-
 @dataclass
 class Batch:
     sender: str | None
@@ -142,11 +137,19 @@ class Batch:
 
 
 def stream_batches(session: Session, stmt, *, max_ids: int = 10000, chunk: int = 5000) -> Iterator[Batch]:
-    """Server-side cursor over the ordered rows; a batch = one sender + step, ≤ max_ids clients."""
-    if session.get_bind().dialect.name == "postgresql":  # sort and hash the audience in memory, not on disk
+    """Rows (external_userid, step, owner, risk) in owner order, through a server-side cursor; a batch =
+    one sender + step, ≤ max_ids clients. On PostgreSQL the rows are first collected into a temporary
+    table: that statement may use parallel workers, which a cursor's plan never does (17 s -> 12 s for
+    720k rows here)."""
+    if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"SET LOCAL work_mem = '{PG_WORK_MEM}'"))
-        # a cursor is planned for its first 10% by default (nested loops); we read all of it
-        session.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
+        session.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))  # a cursor read to the end
+        session.execute(text("DROP TABLE IF EXISTS campaign_plan_rows"))
+        session.execute(CreateTableAs("campaign_plan_rows", stmt.order_by(None)))
+        rows = table("campaign_plan_rows", column("external_userid"), column("step"), column("owner"),
+                     column("risk"))
+        stmt = select(rows.c.external_userid, rows.c.step, rows.c.owner, rows.c.risk).order_by(
+            rows.c.owner.collate("C"), rows.c.step, rows.c.external_userid.collate("C"))
     result = session.execute(stmt.execution_options(stream_results=True, yield_per=chunk))
     current: Batch | None = None
     for uid, step, owner, risk in result:
@@ -157,3 +160,15 @@ def stream_batches(session: Session, stmt, *, max_ids: int = 10000, chunk: int =
         current.rows.append((uid, risk))
     if current is not None:
         yield current
+
+
+class CreateTableAs(Executable, ClauseElement):
+    inherit_cache = False
+
+    def __init__(self, name: str, query):
+        self.name, self.query = name, query
+
+
+@compiles(CreateTableAs)
+def _create_table_as(element, compiler, **kw):
+    return f"CREATE TEMPORARY TABLE {element.name} ON COMMIT DROP AS {compiler.process(element.query, **kw)}"

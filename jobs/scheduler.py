@@ -14,6 +14,7 @@ import logging
 import threading
 from datetime import timedelta
 
+from apscheduler.events import EVENT_JOB_ERROR
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -45,7 +46,17 @@ def build_scheduler(runtime) -> tuple[BackgroundScheduler, JobQueue]:
         job_defaults={"coalesce": True, "max_instances": 1},
         timezone=cs.timezone,
     )
-    return scheduler, JobQueue(scheduler, runtime, timezone_name=cs.timezone, lock_seconds=cs.run_lock_seconds)
+    queue = JobQueue(scheduler, runtime, timezone_name=cs.timezone, lock_seconds=cs.run_lock_seconds)
+
+    def on_event(event) -> None:  # failures outside `execute` (e.g. a job that cannot be loaded)
+        if event.code == EVENT_JOB_ERROR and event.exception is not None:
+            from jobs.job_queue import JobContext
+
+            queue.handle_error(JobContext(runtime, event.job_id, "scheduler", event.scheduled_run_time, {}, queue),
+                               event.exception)
+
+    scheduler.add_listener(on_event, EVENT_JOB_ERROR)
+    return scheduler, queue
 
 
 def _domain_callable(ref: str):

@@ -94,6 +94,14 @@ def test_guards_hold_conversation_compliance_and_holdout(runtime, sim, clock):
     assert result["skipped_hold"] == 1 and result["skipped_conversation"] == 1
     members = _members(runtime, campaign.id)
     assert (members[treated[0]].skip_reason, members[treated[1]].skip_reason) == ("hold", "conversation")
+    runtime.services.holds.place(userid="adv2", reason="投顾合规检查", by="officer1")
+    third = MON_1530 + timedelta(days=2)
+    clock.set(third)
+    result = svc.fire(campaign.id, third)
+    assert result["skipped_sender_hold"] == sum(1 for u in treated if sim.follow_users(u) == ["adv2"])
+    last_senders = {c.body["sender"] for c in sim.calls("externalcontact/add_msg_template")
+                    if c.at >= third.astimezone(c.at.tzinfo)}
+    assert last_senders and "adv2" not in last_senders
     sent_ids = {u for c in sim.calls("externalcontact/add_msg_template") if c.errcode == 0
                 for u in c.body.get("external_userid", [])}
     assert not sent_ids & set(control)
@@ -174,3 +182,28 @@ def test_dormant_series_steps_and_birthday_skip(runtime, sim, clock):
     assert any("好久没有联系" in t for t in texts) and any("休眠账户" in t for t in texts)
     b = svc.save(CampaignSpec(slug="bday", name="生日", template="birthday", status="active"), "ops")
     assert svc.fire(b.id, days[-1])["note"] == "no birth dates in the CRM"
+
+
+@pytest.mark.postgres
+def test_fire_on_postgres(pg_url, sim, clock):
+    """The PostgreSQL path: SQL sha256 holdout, temporary plan table, server-side cursor."""
+    from jobs.planning import bucket
+    from tests.jobs.conftest import make_runtime
+
+    runtime = make_runtime(pg_url, clock, sim)
+    try:
+        seed_clients(runtime, sim, 40, prefix="pg")
+        approve(runtime, "pg-close", TEMPLATES["after_close"].body)
+        svc = runtime.services.campaigns
+        c = svc.save(CampaignSpec(slug="pg-close", name="收盘点评", content="pg-close", holdout_share=0.25,
+                                  status="active", timing={"kind": "trading_daily", "time": "15:30"}), "ops")
+        clock.set(MON_1530)
+        result = svc.fire(c.id, MON_1530)
+        members = _members(runtime, c.id)
+        assert all((m.arm == CONTROL) == (bucket("pg-close", u) < 2500) for u, m in members.items())
+        treated = {u for u, m in members.items() if m.arm == TREATED}
+        assert result["queued"] == len(treated) and result["tasks"] == 3
+        sent = {u for call in sim.calls("externalcontact/add_msg_template") for u in call.body["external_userid"]}
+        assert sent == treated
+    finally:
+        runtime.close()
