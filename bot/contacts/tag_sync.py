@@ -26,27 +26,34 @@ from bot.wecom.client import WeComRateLimited
 
 logger = logging.getLogger(__name__)
 
+# (contact, owner) pairs whose tags differ: desired rows not yet synced, and synced rows no longer desired.
+# Both sides are anti-joins on primary keys (PURGE_STALE runs first, so every synced row has an active
+# owner and a tag with a WeCom id).
 DIFF_PAIRS = """
 SELECT contact_id, userid FROM (
-  SELECT ct.contact_id AS contact_id, f.userid AS userid, ct.tag_id AS tag_id FROM contact_tag ct
+  SELECT ct.contact_id AS contact_id, f.userid AS userid FROM contact_tag ct
   JOIN tag t ON t.id = ct.tag_id AND t.wecom_tag_id IS NOT NULL
   JOIN contact_follow f ON f.contact_id = ct.contact_id AND f.status = 'active'
-  EXCEPT SELECT contact_id, userid, tag_id FROM contact_tag_synced) a
-UNION
-SELECT contact_id, userid FROM (
-  SELECT contact_id, userid, tag_id FROM contact_tag_synced
-  EXCEPT SELECT ct.contact_id, f.userid, ct.tag_id FROM contact_tag ct
-  JOIN tag t ON t.id = ct.tag_id AND t.wecom_tag_id IS NOT NULL
-  JOIN contact_follow f ON f.contact_id = ct.contact_id AND f.status = 'active') r
-ORDER BY contact_id, userid LIMIT :limit
+  WHERE NOT EXISTS (SELECT 1 FROM contact_tag_synced s WHERE s.contact_id = ct.contact_id
+                    AND s.userid = f.userid AND s.tag_id = ct.tag_id)
+  UNION
+  SELECT s.contact_id, s.userid FROM contact_tag_synced s
+  WHERE NOT EXISTS (SELECT 1 FROM contact_tag ct WHERE ct.contact_id = s.contact_id AND ct.tag_id = s.tag_id)
+) d ORDER BY contact_id, userid LIMIT :limit
 """
 # Synced rows of relations that ended, or of tags WeCom no longer has, need no call: forget them.
-PURGE_STALE = """
-DELETE FROM contact_tag_synced WHERE NOT EXISTS (
-  SELECT 1 FROM contact_follow f WHERE f.contact_id = contact_tag_synced.contact_id
-  AND f.userid = contact_tag_synced.userid AND f.status = 'active')
-OR NOT EXISTS (SELECT 1 FROM tag t WHERE t.id = contact_tag_synced.tag_id AND t.wecom_tag_id IS NOT NULL)
-"""
+PURGE_STALE = (
+    "DELETE FROM contact_tag_synced WHERE NOT EXISTS (SELECT 1 FROM contact_follow f "
+    "WHERE f.contact_id = contact_tag_synced.contact_id AND f.userid = contact_tag_synced.userid "
+    "AND f.status = 'active')",
+    "DELETE FROM contact_tag_synced WHERE NOT EXISTS (SELECT 1 FROM tag t "
+    "WHERE t.id = contact_tag_synced.tag_id AND t.wecom_tag_id IS NOT NULL)",
+)
+
+
+def _purge_stale(session) -> None:
+    for statement in PURGE_STALE:
+        session.execute(sql(statement))
 
 
 @dataclass
@@ -98,7 +105,7 @@ class TagSync:
                                              if gid == group.wecom_group_id and name == tag.name), None)
                     adopted += tag.wecom_tag_id is not None
                 session.flush()
-            session.execute(sql(PURGE_STALE))
+            _purge_stale(session)
         for tag_id, name in renames:  # after the commit: WeCom calls never run inside a transaction
             self._wecom().external_contact.edit_corp_tag(tag_id, name=name)
         return {"remote_tags": len(remote_tags), "adopted": adopted, "cleared": cleared, "renamed": len(renames)}
@@ -138,7 +145,9 @@ class TagSync:
         """Up to `limit` differing pairs: (contact id, userid, external_userid, [(tag id, wecom id) to add],
         [(tag id, wecom id) to remove])."""
         with self._session() as session:
-            session.execute(sql(PURGE_STALE))
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(sql(f"SET LOCAL work_mem = '{int(self.settings.recompute_work_mem_mb)}MB'"))
+            _purge_stale(session)
             pairs = session.execute(sql(DIFF_PAIRS, {"limit": limit})).all()
             if not pairs:
                 return []
