@@ -57,6 +57,9 @@ def test_events_keep_contacts_and_owners(h):
     report = svc.resync.run()
     assert report.relations == 6 and report.ended == 0
     assert svc.resync.refresh_marked()["refreshed"] == 0  # resync already filled the details
+    sim.edit_external_contact("adv_a", "wmA1", remark="重要")
+    h.drain()
+    assert svc.resync.refresh_marked() == {"refreshed": 1, "gone": 0}
 
 
 def test_rule_tags_are_mirrored_and_marked_only_for_differences(h):
@@ -68,6 +71,8 @@ def test_rule_tags_are_mirrored_and_marked_only_for_differences(h):
     again = h.contacts.tag_sync.run()
     assert again.calls == 0 and len(h.sim.calls("externalcontact/mark_tag")) == calls
     assert len(h.sim.calls("externalcontact/add_corp_tag")) == 6  # one per group, once
+    h.contacts.resync.run()  # WeCom's tags on each relation become the synced state: still no difference
+    assert h.contacts.tag_sync.run().calls == 0
 
 
 def test_in_service_transfer_waits_24h_then_tags_provenance(h):
