@@ -82,6 +82,39 @@ class ContactsService:
         with self.runtime.session() as session:
             return directory.show(session, external_userid)
 
+    def get(self, external_userid: str) -> dict | None:
+        """The contact as `show` gives it, or None for an unknown client."""
+        try:
+            return self.show(external_userid)
+        except directory.UnknownContact:
+            return None
+
+    def owner_of(self, external_userid: str) -> str | None:
+        """The member who serves the client: the CRM owner if they still follow the client, else the
+        most recently added active follow user."""
+        from sqlalchemy import select
+
+        from bot.contacts.models import FOLLOW_ACTIVE, Contact, CrmClient, Follow
+
+        with self.runtime.session() as session:
+            active = session.execute(select(Follow.userid).join(Contact, Contact.id == Follow.contact_id)
+                                     .where(Contact.external_userid == external_userid, Follow.status == FOLLOW_ACTIVE)
+                                     .order_by(Follow.added_at.desc(), Follow.userid)).scalars().all()
+            crm_owner = session.scalar(select(CrmClient.owner_userid)
+                                       .where(CrmClient.external_userid == external_userid))
+        if crm_owner in active:
+            return crm_owner
+        return active[0] if active else None
+
+    def risk_level(self, external_userid: str) -> str | None:
+        """The client's CRM risk rating (C1–C5), None when unrated or unknown."""
+        from sqlalchemy import select
+
+        from bot.contacts.models import CrmClient
+
+        with self.runtime.session() as session:
+            return session.scalar(select(CrmClient.risk_level).where(CrmClient.external_userid == external_userid))
+
     def select_segment(self, expr: str, *, reachable_only: bool = True):
         """A Select of external_userid for a segment expression (tag ids resolved now); SegmentError."""
         from bot.contacts.models import Contact
