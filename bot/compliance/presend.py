@@ -182,3 +182,15 @@ def _as_dict(row: OutboundBlock) -> dict[str, Any]:
 
 
 LookupFn = Callable[[str], "str | None"]  # re-exported for callers that type their lookup
+
+
+def build_presend_guard(runtime) -> PresendGuard:
+    """`runtime.services.presend`: the guard every outbound path calls, with the client's CRM rating
+    looked up through the contacts service when a request does not carry it."""
+    from bot.compliance.settings import ComplianceSettings
+
+    settings = runtime.settings.domain("compliance", ComplianceSettings)
+    lookup = None
+    if runtime.services.available("contacts"):
+        lookup = runtime.services.contacts.risk_level
+    return PresendGuard.from_settings(runtime.session_factory, runtime.clock, settings, suitability_lookup=lookup)
