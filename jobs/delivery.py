@@ -16,13 +16,14 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from bot.db import session_scope
-from jobs.models import (ALREADY_RECEIVED, NOT_FRIEND, QUEUED, SENT, UNCONFIRMED, CampaignMember, CampaignPush,
-                         CampaignTask)
+from jobs.models import (ALREADY_RECEIVED, FAILED, NOT_FRIEND, QUEUED, SENT, UNCONFIRMED, CampaignMember,
+                         CampaignPush, CampaignTask)
 from jobs.settings import campaign_settings
 
 logger = logging.getLogger(__name__)
 SEND_STATUS = {1: SENT, 2: NOT_FRIEND, 3: ALREADY_RECEIVED}
 OPEN_TASKS = ("created",)
+STALE_PENDING = timedelta(hours=1)
 
 
 def _pages(call, key: str):
@@ -37,14 +38,14 @@ def _pages(call, key: str):
 
 def track_deliveries(context) -> None:
     counts = track(context.runtime)
-    if counts:
-        logger.info("delivery tracking: %s", dict(counts))
+    if +counts:
+        logger.info("delivery tracking: %s", dict(+counts))
 
 
 def track(runtime) -> Counter:
     settings = campaign_settings(runtime.settings)
     api = runtime.wecom.client(settings.wecom_app).group_message
-    counts: Counter = Counter()
+    counts: Counter = Counter(stale=_fail_stale_pending(runtime))
     with runtime.session_factory() as session:
         tasks = list(session.execute(select(CampaignTask.id, CampaignTask.msgid, CampaignTask.sender,
                                             CampaignTask.created_at, CampaignTask.remind_count,
@@ -57,6 +58,21 @@ def track(runtime) -> Counter:
             logger.warning("tracking task=%s failed: %s", task.id, type(exc).__name__)
             counts["error"] += 1
     return counts
+
+
+def _fail_stale_pending(runtime) -> int:
+    """A task row written but never answered by WeCom (the process died in between) is failed after an
+    hour rather than retried: WeCom may have created it, and a second task would push twice."""
+    cutoff = runtime.clock.now() - STALE_PENDING
+    p = CampaignPush.__table__
+    with session_scope(runtime.session_factory) as session:
+        ids = list(session.scalars(select(CampaignTask.id).where(CampaignTask.status == "pending",
+                                                                 CampaignTask.created_at < cutoff)))
+        if ids:
+            session.execute(update(p).where(p.c.task_id.in_(ids), p.c.status == QUEUED).values(status=FAILED))
+            session.execute(update(CampaignTask).where(CampaignTask.id.in_(ids)).values(
+                status=FAILED, error="no answer from WeCom recorded"))
+    return len(ids)
 
 
 def _track_task(runtime, settings, api, task) -> str:

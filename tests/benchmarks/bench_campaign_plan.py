@@ -130,6 +130,11 @@ def main() -> None:
             senders.add(batch.sender)
     t_batch = time.perf_counter() - t0
     elapsed = time.perf_counter() - total
+    t0 = time.perf_counter()
+    with runtime.session() as session:  # the next firing: only clients new to the segment are added
+        again = assign_members(session, campaign_id=campaign.id, key=campaign.slug,
+                               holdout_share=campaign.holdout_share, audience=deps.segment("长尾"), now=NOW)
+    t_again = time.perf_counter() - t0
     with runtime.engine.connect() as conn:
         arms = dict(conn.execute(text("SELECT arm, count(*) FROM campaign_member WHERE campaign_id = :c GROUP BY arm"),
                                  {"c": campaign.id}).all())
@@ -137,6 +142,7 @@ def main() -> None:
           f"= {arms.get('control', 0) / max(assigned, 1):.2%}) in {t_assign:.1f}s")
     print(f"budget+batching: {clients:,} clients under budget in {batches:,} tasks for {len(senders):,} senders "
           f"(largest {biggest:,}) in {t_batch:.1f}s")
+    print(f"next firing: membership refresh (segment anti-join, {again} new) in {t_again:.1f}s")
     print(f"planning total: {elapsed:.1f}s (target <= 30s); memory: peak RSS growth {rss_mb() - rss0:.1f} MiB "
           f"(process peak RSS {rss_mb():.0f} MiB)")
     runtime.close()
