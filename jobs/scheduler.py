@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
-from datetime import timedelta
+from datetime import time, timedelta
 
 from apscheduler.events import EVENT_JOB_ERROR
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -28,9 +28,13 @@ JOB_TABLE = "apscheduler_jobs"
 
 # Periodic jobs other domains expose: (name, "module:function", every). Imported lazily; skipped
 # with a log line when the domain has not shipped them.
+# A timedelta repeats; a time of day runs daily (Asia/Shanghai).
 DOMAIN_JOBS = [
     ("contacts.assign_unassigned_clients", "bot.contacts.jobs:assign_unassigned_clients", timedelta(hours=1)),
     ("contacts.poll_transfers", "bot.contacts.jobs:poll_transfers", timedelta(minutes=30)),
+    ("contacts.sync_wecom_tags", "bot.contacts.jobs:sync_wecom_tags", timedelta(minutes=10)),
+    ("contacts.recompute_tags", "bot.contacts.jobs:recompute_tags", time(7, 0)),
+    ("contacts.refresh_contacts", "bot.contacts.jobs:refresh_contacts", timedelta(minutes=5)),
     ("compliance.verify_archive", "bot.compliance.jobs:verify_archive", timedelta(hours=6)),
     ("compliance.screen_archive", "bot.compliance.jobs:screen_archive", timedelta(minutes=5)),
     ("compliance.pull_archive", "bot.compliance.jobs:pull_archive", timedelta(minutes=15)),
@@ -73,7 +77,7 @@ def run_domain_job(context) -> None:
     if func is None:
         logger.warning("job %s: %s is no longer available; skipped", context.job_name, context.kwargs["target"])
         return
-    func(context.runtime)
+    logger.info("job %s done: %s", context.job_name, func(context.runtime))  # dicts of counts: safe to log
 
 
 def register_jobs(queue: JobQueue, runtime) -> list[str]:
@@ -91,7 +95,10 @@ def register_jobs(queue: JobQueue, runtime) -> list[str]:
         if _domain_callable(ref) is None:
             logger.info("periodic job %s not registered: %s is not available yet", name, ref)
             continue
-        queue.run_repeating(run_domain_job, every, name=name, kind="maintenance", kwargs={"target": ref})
+        if isinstance(every, time):
+            queue.run_daily(run_domain_job, every, name=name, kind="maintenance", kwargs={"target": ref})
+        else:
+            queue.run_repeating(run_domain_job, every, name=name, kind="maintenance", kwargs={"target": ref})
         names.append(name)
     names += campaigns.sync_jobs(queue, runtime)
     return names

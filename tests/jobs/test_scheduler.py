@@ -101,3 +101,32 @@ def test_register_jobs_skips_missing_domains(runtime, caplog):
         if name not in names:
             assert f"periodic job {name} not registered" in caplog.text
     scheduler.shutdown(wait=False)
+
+
+def test_start_registers_campaign_and_domain_jobs(runtime, clock):
+    from jobs.campaigns import CampaignSpec
+    from jobs.scheduler import start
+    from jobs.triggers import TradingDayTrigger
+
+    from tests.jobs.conftest import seed_clients
+
+    seed_clients(runtime, None, 3)
+    runtime.services.campaigns.save(CampaignSpec(slug="close", name="收盘点评", template="after_close",
+                                                 status="active"), "ops")
+    runtime.services.campaigns.save(CampaignSpec(slug="repo", name="逆回购", template="pre_holiday_repo",
+                                                 status="active"), "ops")
+    scheduler, queue = start(runtime)
+    try:
+        jobs = {j.id: j for j in scheduler.get_jobs()}
+        assert isinstance(jobs["campaign:close"].trigger, TradingDayTrigger)
+        assert str(jobs["campaign:repo"].trigger) == "pre_holiday[1,3][10:00 Asia/Shanghai]"
+        assert jobs["campaign:close"].misfire_grace_time == MISFIRE_GRACE["commentary"]
+        assert "contacts.poll_transfers" in jobs and "compliance.verify_archive" in jobs
+        assert "contacts.recompute_tags" in jobs and "campaigns.track_deliveries" in jobs
+        runtime.services.campaigns.pause("repo")
+        from jobs.campaigns import sync_jobs
+
+        sync_jobs(queue, runtime)
+        assert scheduler.get_job("campaign:repo") is None
+    finally:
+        scheduler.shutdown(wait=False)
