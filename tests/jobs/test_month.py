@@ -53,7 +53,7 @@ def _drive(runtime, sim, clock):
             tasks = s.execute(select(CampaignTask.msgid, CampaignTask.sender).where(
                 CampaignTask.status == "created")).all()
         for msgid, sender in tasks:
-            if zlib.crc32(msgid.encode()) % 5:  # some stay unconfirmed (reminded, later closed)
+            if zlib.crc32(f"{sender}:{when.date()}".encode()) % 5:  # some stay unconfirmed (reminded, closed)
                 sim.confirm_groupmsg(msgid, sender)
         clock.set(when + timedelta(hours=3))
         delivery.track(runtime)
