@@ -63,7 +63,8 @@ def _timestamps(values, default: float) -> np.ndarray:
 
 class SearchIndex:
     def __init__(self, docs: list[Document], tokens: list[list[tuple[str, ...]]],
-                 vectors: list[np.ndarray] | None = None, body_tokens: list[tuple[str, ...]] | None = None):
+                 vectors: list[np.ndarray] | None = None, body_tokens: list[tuple[str, ...]] | None = None,
+                 *, reduce_above: int = 0, reduce_dims: int = 128):
         """``tokens[i]`` and ``vectors[i]`` hold the passages of ``docs[i]`` in order;
         ``body_tokens[i]`` the tokens of its body (a second, document-level lexical field)."""
         self.docs = docs
@@ -77,12 +78,29 @@ class SearchIndex:
         self.valid_from = _timestamps([d.valid_from for d in docs], -np.inf)
         self.valid_until = _timestamps([d.valid_until for d in docs], np.inf)
         self._kind_masks: dict[tuple[str, ...], np.ndarray] = {}
-        self.passage_vectors = self.centroids = None
+        self.passage_vectors = self.centroids = self.projection = None
         if vectors is not None and docs:
             # Passage vectors stay float16 (rescoring only gathers a few rows); centroids are float32.
             self.passage_vectors = np.vstack(vectors).astype(np.float16, copy=False)
             sums = np.add.reduceat(self.passage_vectors, self.starts[:-1], axis=0, dtype=np.float32)
             self.centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+            self.projection = None
+            if reduce_above and len(docs) > reduce_above and reduce_dims < self.centroids.shape[1]:
+                self._reduce(reduce_dims)
+
+    def _reduce(self, dims: int) -> None:
+        """First-stage dense search on a PCA projection of the centroids (fitted on a sample):
+        a large library is scanned at a fraction of the cost; candidates are rescored exactly."""
+        size = min(10_000, len(self.centroids))
+        sample = self.centroids[np.random.default_rng(0).choice(len(self.centroids), size, replace=False)]
+        _, _, vt = np.linalg.svd(sample - sample.mean(axis=0), full_matrices=False)
+        self.projection = np.ascontiguousarray(vt[:dims].T, dtype=np.float32)
+        self.reduced = np.ascontiguousarray(self.centroids @ self.projection)
+
+    def first_stage_scores(self, query_vector: np.ndarray) -> np.ndarray:
+        if self.projection is not None:
+            return self.reduced @ (query_vector @ self.projection)
+        return self.centroids @ query_vector
 
     @property
     def dense_ready(self) -> bool:
@@ -118,8 +136,9 @@ class SearchIndex:
                     if found >= pool:
                         break
         if query_vector is not None and self.dense_ready:
-            scores = self.centroids @ query_vector
+            scores = self.first_stage_scores(query_vector)
             scores[~mask] = -np.inf
+            pool = pool * 2 if self.projection is not None else pool  # approximate stage: wider net
             limit = min(pool, int(mask.sum()))
             if limit > 0:
                 top = np.argpartition(-scores, limit - 1)[:limit] if len(scores) > limit else np.arange(len(scores))
@@ -159,6 +178,7 @@ class SearchIndex:
                 total += ids.nbytes + weights.nbytes
         if self.dense_ready:
             total += self.centroids.nbytes + self.passage_vectors.nbytes
+            total += self.reduced.nbytes if self.projection is not None else 0
         return total
 
 

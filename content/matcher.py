@@ -148,7 +148,9 @@ class Matcher:
             tokens, body_tokens = self._tokens_for(docs)
             stats: dict = {"generation": generation, "rebuilt": True, "documents": len(docs)}
             vectors = self._vectors_for(docs, stats) if self.uses_dense else None
-            self._index = SearchIndex(docs, tokens, vectors, body_tokens)
+            self._index = SearchIndex(docs, tokens, vectors, body_tokens,
+                                      reduce_above=self._settings.dense_reduce_above,
+                                      reduce_dims=self._settings.dense_reduce_dims)
             self._generation = generation
             stats["seconds"] = round(time.perf_counter() - started, 3)
             log.info("content index rebuilt: generation %s, %s documents, %s embedded",

@@ -59,6 +59,10 @@ class ContentSettings(BaseModel):
     thresholds: dict[str, Thresholds] = Field(default_factory=_default_thresholds)
     # Dense first stage keeps this many items (by centroid), lexical stage this many passages.
     candidate_pool: int = Field(100, ge=1)
+    # Above this many live items the dense first stage scans a PCA projection to
+    # `dense_reduce_dims` dimensions (candidates are rescored exactly); 0 = always exact.
+    dense_reduce_above: int = Field(50_000, ge=0)
+    dense_reduce_dims: int = Field(128, ge=8)
     # Intents that make the matcher abstain (the conversation goes to a person instead).
     abstain_intents: list[str] = Field(
         default_factory=lambda: ["stock_pick", "market_prediction", "account_operation", "complaint", "human"])
