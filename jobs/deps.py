@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 logger = logging.getLogger(__name__)
@@ -71,23 +71,30 @@ class Collaborators:
         raise DependencyMissing(f"segment {expr!r} needs the contacts service (runtime.services.contacts)")
 
     def with_owner_and_risk(self, eligible_stmt, *, dialect: str):
-        """Each eligible client with its sender (the active owner with the smallest userid, as
-        contacts' follows record them) and CRM risk rating, ordered by sender so tasks are cut in one
-        pass (byte order on PostgreSQL: a collation-aware sort of a million ids is far slower)."""
+        """Each eligible client with its sender and CRM risk rating, ordered by sender so tasks are cut in
+        one pass (byte order on PostgreSQL: a collation-aware sort of a million ids is far slower).
+        The sender follows contacts' `owner_of`, set-based: the CRM owner if they still follow the
+        client, else the most recently added active follow user (ties: smallest userid)."""
         from bot.contacts.models import FOLLOW_ACTIVE, Contact, CrmClient, Follow
 
         e = eligible_stmt.subquery("e")
-        other = aliased(Follow)
-        first_owner = and_(Follow.contact_id == Contact.id, Follow.status == FOLLOW_ACTIVE, ~exists().where(
-            other.contact_id == Follow.contact_id, other.status == FOLLOW_ACTIVE, other.userid < Follow.userid))
-        owner_key, uid_key = Follow.userid, e.c.external_userid
+        crm_follow, latest, newer = aliased(Follow), aliased(Follow), aliased(Follow)
+        is_crm_owner = and_(crm_follow.contact_id == Contact.id, crm_follow.status == FOLLOW_ACTIVE,
+                            crm_follow.userid == CrmClient.owner_userid)
+        is_latest = and_(latest.contact_id == Contact.id, latest.status == FOLLOW_ACTIVE, ~exists().where(
+            newer.contact_id == latest.contact_id, newer.status == FOLLOW_ACTIVE,
+            or_(newer.added_at > latest.added_at, and_(newer.added_at == latest.added_at,
+                                                       newer.userid < latest.userid))))
+        owner = func.coalesce(crm_follow.userid, latest.userid)
+        owner_key, uid_key = owner, e.c.external_userid
         if dialect == "postgresql":
             owner_key, uid_key = owner_key.collate("C"), uid_key.collate("C")
-        return (select(e.c.external_userid, e.c.step, Follow.userid.label("owner"), CrmClient.risk_level.label("risk"))
+        return (select(e.c.external_userid, e.c.step, owner.label("owner"), CrmClient.risk_level.label("risk"))
                 .select_from(e)
                 .join(Contact, Contact.external_userid == e.c.external_userid, isouter=True)
-                .join(Follow, first_owner, isouter=True)
                 .join(CrmClient, CrmClient.external_userid == e.c.external_userid, isouter=True)
+                .join(crm_follow, is_crm_owner, isouter=True)
+                .join(latest, is_latest, isouter=True)
                 .order_by(owner_key, e.c.step, uid_key))
 
     # ---- content -------------------------------------------------------------------------

@@ -207,3 +207,39 @@ def test_fire_on_postgres(pg_url, sim, clock):
         assert sent == treated
     finally:
         runtime.close()
+
+
+def test_sender_matches_contacts_owner_of(runtime, sim, clock):
+    """The set-based sender equals contacts' owner_of for every client (CRM owner still following,
+    CRM owner gone, several follows added at different times)."""
+    from bot.contacts.models import FOLLOW_ACTIVE, FOLLOW_ENDED, Contact, CrmClient, Follow
+    from jobs.budget import window_for
+    from jobs.deps import Collaborators
+    from jobs.planning import eligible
+
+    ids = seed_clients(runtime, None, 12)
+    later = clock.now() + timedelta(hours=1)
+    with runtime.session() as s:
+        contacts = {c.external_userid: c.id for c in s.scalars(select(Contact))}
+        for i, uid in enumerate(ids):
+            if i % 3 == 0:  # a second, newer follow; the CRM owner still follows
+                s.add(Follow(contact_id=contacts[uid], userid="adv9", status=FOLLOW_ACTIVE, added_at=later))
+            if i % 4 == 1:  # the CRM names someone who does not follow: the newest follow wins
+                s.add(Follow(contact_id=contacts[uid], userid="adv8", status=FOLLOW_ACTIVE, added_at=later))
+                s.get(CrmClient, f"Cwm{i:05d}").owner_userid = "adv7"
+            if i == 5:
+                s.add(Follow(contact_id=contacts[uid], userid="adv6", status=FOLLOW_ENDED, added_at=later))
+    svc = runtime.services.campaigns
+    c = svc.save(CampaignSpec(slug="own", name="x", content="x", holdout_share=0.0,
+                              timing={"kind": "trading_daily"}), "ops")
+    from jobs.planning import assign_members
+
+    with runtime.session() as s:
+        assign_members(s, campaign_id=c.id, key="own", holdout_share=0.0,
+                       audience=runtime.services.contacts.select_segment("长尾"), now=clock.now())
+    deps = Collaborators(runtime, svc.settings)
+    stmt = deps.with_owner_and_risk(eligible(c.id, window_for(clock.now(), svc.settings)), dialect="sqlite")
+    with runtime.session_factory() as s:
+        rows = s.execute(stmt).all()
+    assert len(rows) == len(ids)
+    assert {uid: owner for uid, _, owner, _ in rows} == {u: runtime.services.contacts.owner_of(u) for u in ids}
