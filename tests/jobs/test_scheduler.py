@@ -25,8 +25,11 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.postgres
 def test_two_instances_fire_each_run_once(pg_url):
     redis = real_redis(REDIS_DB)
-    first = (datetime.now(timezone.utc) + timedelta(seconds=3)).replace(microsecond=0)
-    procs = [subprocess.Popen([sys.executable, "-m", "tests.jobs.scheduler_instance", pg_url, "9", first.isoformat()],
+    # both instances are up (imports take seconds on a loaded machine) before the first firing
+    first = (datetime.now(timezone.utc) + timedelta(seconds=8)).replace(microsecond=0)
+    stop = first + timedelta(seconds=6, milliseconds=500)
+    procs = [subprocess.Popen([sys.executable, "-m", "tests.jobs.scheduler_instance", pg_url, first.isoformat(),
+                               stop.isoformat()],
                               cwd=ROOT, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
              for _ in range(2)]
     logs = [p.communicate(timeout=60)[1] for p in procs]
