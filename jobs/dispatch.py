@@ -100,6 +100,13 @@ def _render(body: str, facts: dict) -> str:
     return body
 
 
+def _attachments(version) -> dict:
+    """Form: text, plus a link card when the approved version carries a URL."""
+    if not getattr(version, "url", None):
+        return {}
+    return {"attachments": [{"msgtype": "link", "link": {"title": version.title[:128], "url": version.url}}]}
+
+
 def _extra_filter(runtime, settings, campaign, now, day):
     m = CampaignMember.__table__
     kind = campaign.timing["kind"]
@@ -204,7 +211,7 @@ def _send_batch(runtime, settings, deps, campaign, run_id, now, batch, version, 
         session.execute(update(m).where(m.c.campaign_id == campaign.id, m.c.external_userid.in_(ok))
                         .values(status=QUEUED, skip_reason=None, last_push_at=now, **advance))
     _call_wecom(runtime, settings, task_id, {"chat_type": "single", "external_userid": ok, "sender": batch.sender,
-                                             "text": {"content": text}}, counts, len(ok))
+                                             "text": {"content": text}, **_attachments(version)}, counts, len(ok))
 
 
 def _call_wecom(runtime, settings, task_id, data, counts, n) -> None:
@@ -248,6 +255,7 @@ def _send_group(runtime, settings, deps, campaign, run_id, now, content, facts) 
         task_id = task.id
     counts: Counter = Counter()
     _call_wecom(runtime, settings, task_id, {"chat_type": "group", "chat_id_list": list(campaign.chat_ids),
-                                             "sender": campaign.group_sender, "text": {"content": text}},
+                                             "sender": campaign.group_sender, "text": {"content": text},
+                                             **_attachments(version)},
                 counts, len(campaign.chat_ids))
     return dict(counts)

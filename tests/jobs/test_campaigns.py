@@ -151,7 +151,11 @@ def test_quiet_hours_defer_and_holiday_skip(runtime, sim, clock):
 def test_group_channel(runtime, sim, clock):
     seed_clients(runtime, sim, 3)
     sim.add_group_chat("wrGroup1", "adv1", "长尾客户交流群", callback=False)
-    approve(runtime, TEMPLATES["after_close"].slug, TEMPLATES["after_close"].body)
+    library = runtime.services.content
+    v = library.create_item(slug=TEMPLATES["after_close"].slug, kind="article", title="收盘点评",
+                            body=TEMPLATES["after_close"].body, author="editor", url="https://example.com/close")
+    library.submit(v.id, by="editor")
+    library.approve(v.id, approver="officer")
     svc = runtime.services.campaigns
     c = svc.save(CampaignSpec(slug="grp", name="群发", template="after_close", channel="group",
                               chat_ids=["wrGroup1"], group_sender="adv1", status="active"), "ops")
@@ -159,6 +163,8 @@ def test_group_channel(runtime, sim, clock):
     assert svc.fire(c.id, MON_1530)["queued"] == 1
     call = sim.calls("externalcontact/add_msg_template")[-1]
     assert call.body["chat_type"] == "group" and call.body["chat_id_list"] == ["wrGroup1"]
+    assert call.body["attachments"] == [{"msgtype": "link", "link": {"title": "收盘点评",
+                                                                     "url": "https://example.com/close"}}]
 
 
 def test_dormant_series_steps_and_birthday_skip(runtime, sim, clock):
