@@ -15,6 +15,7 @@ from bot.config import ConfigError, Settings, load_settings
 
 # Command groups contributed by domain packages: "module:attribute" of a click command.
 DOMAIN_COMMANDS = [
+    "content.cli:content",
     "bot.contacts.cli:contacts",
     "bot.compliance.cli:compliance",
     "bot.compliance.archive_cli:archive",

@@ -27,6 +27,7 @@ from bot.wecom.client import WeComGateway
 
 # name -> "module:function"; the function takes the Runtime and returns the service.
 SERVICE_FACTORIES: dict[str, str] = {
+    "content": "content.service:build_content_services",
     "presend": "bot.compliance.presend:build_presend_guard",
     "archive": "bot.compliance.archive:build_archive_service",
     "holds": "bot.compliance.holds:build_hold_service",

@@ -38,6 +38,7 @@ DOMAIN_JOBS = [
     ("compliance.verify_archive", "bot.compliance.jobs:verify_archive", timedelta(hours=6)),
     ("compliance.screen_archive", "bot.compliance.jobs:screen_archive", timedelta(minutes=5)),
     ("compliance.pull_archive", "bot.compliance.jobs:pull_archive", timedelta(minutes=15)),
+    ("conversations.tick", "bot.conversations.jobs:tick_conversations", timedelta(minutes=1)),
 ]
 
 
