@@ -38,9 +38,8 @@ def load_client(external_userid: str):
         return None
     if not external_userid or len(external_userid) > 64:
         abort(404)
-    try:
-        contact = contacts.show(external_userid)
-    except LookupError:
+    contact = contacts.get(external_userid)
+    if contact is None:
         abort(404)
     owners = [o["userid"] for o in contact.get("owners", []) if o.get("status") == "active"]
     if not may_see_client(current_user(), owners):
