@@ -237,6 +237,26 @@ def _call_wecom(runtime, settings, task_id, data, counts, n) -> None:
     counts["queued"] += n - len(failed)
     counts["failed"] += len(failed)
     counts["tasks"] += 1
+    _archive_task(runtime, task_id, data, result.get("msgid"), set(failed))
+
+
+def _archive_task(runtime, task_id, data, msgid, failed: set) -> None:
+    """Every outbound message is archived for compliance: the task's text, sender and recipients."""
+    if not runtime.services.available("archive"):
+        return
+    receivers = [r for r in (data.get("external_userid") or data.get("chat_id_list") or []) if r not in failed]
+    if not receivers:
+        return
+    with session_scope(runtime.session_factory) as session:
+        task = session.get(CampaignTask, task_id)
+        version_id, campaign_id = task.content_version_id, task.campaign_id
+    try:
+        runtime.services.archive.record(
+            "mass", "outbound", data["sender"], receivers, (data.get("text") or {}).get("content", ""),
+            runtime.clock.now(), msgid=msgid, userid=data["sender"], content_version_id=version_id,
+            origin=f"campaign:{campaign_id}")
+    except Exception:  # WeCom already has the task; the failure is loud, the task stands
+        logger.exception("archiving mass-message task=%s failed", task_id)
 
 
 def _send_group(runtime, settings, deps, campaign, run_id, now, content, facts) -> dict:

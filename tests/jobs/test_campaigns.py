@@ -249,3 +249,19 @@ def test_sender_matches_contacts_owner_of(runtime, sim, clock):
         rows = s.execute(stmt).all()
     assert len(rows) == len(ids)
     assert {uid: owner for uid, _, owner, _ in rows} == {u: runtime.services.contacts.owner_of(u) for u in ids}
+
+
+def test_every_created_task_is_archived(runtime, sim, clock):
+    from bot.compliance.archive_models import ArchiveMessage
+
+    ids, campaign = _setup(runtime, sim)
+    clock.set(MON_1530)
+    runtime.services.campaigns.fire(campaign.id, MON_1530)
+    calls = [c for c in sim.calls("externalcontact/add_msg_template") if c.errcode == 0]
+    assert calls
+    with runtime.session_factory() as s:
+        rows = s.scalars(select(ArchiveMessage).where(ArchiveMessage.channel == "mass")).all()
+    assert len(rows) == len(calls)
+    assert {r.origin for r in rows} == {f"campaign:{campaign.id}"}
+    assert {r.sender for r in rows} == {c.body["sender"] for c in calls}
+    assert all(r.content and r.content_version_id for r in rows)
