@@ -44,7 +44,8 @@ class InvalidEdit(ValueError):
 
 class ApprovalService:
     def __init__(self, session_factory, clock, app_client: Callable[[], Any], sender: SuggestionSender, settings,
-                 redis=None, redis_prefix: str = "advisor-bot"):
+                 redis=None, redis_prefix: str = "advisor-bot", archive: Callable[..., None] | None = None):
+        self._archive = archive
         self._redis = redis
         self._prefix = redis_prefix
         self._sessions = session_factory
@@ -85,8 +86,24 @@ class ApprovalService:
         with session_scope(self._sessions) as session:
             session.execute(update(Suggestion).where(Suggestion.id == suggestion_id)
                             .values(**values).execution_options(synchronize_session=False))
+        self._archive_app(advisor, f"{title}\n{description}", msgid=task_id, msgtype="template_card",
+                          suggestion_id=suggestion_id, origin="approval_card")
         logger.info("approval card sent suggestion id=%s", suggestion_id)
         return True
+
+    def _archive_app(self, advisor: str, content: str, *, direction: str = "outbound", msgid: str | None = None,
+                     msgtype: str = "text", suggestion_id: int | None = None, origin: str) -> None:
+        """App messages between the bot and advisors are archived like every other channel."""
+        if self._archive is None:
+            return
+        agent = f"app:{self._app_client().agent_id}"
+        sender, receiver = (agent, advisor) if direction == "outbound" else (advisor, agent)
+        try:
+            self._archive(channel="app", direction=direction, sender=sender, receiver=receiver, content=content,
+                          sent_at=self._clock.now(), msgid=msgid, msgtype=msgtype, userid=advisor,
+                          suggestion_id=suggestion_id, origin=origin)
+        except Exception:  # the message went out already; the gap is logged loudly
+            logger.exception("archiving an app message failed (origin=%s)", origin)
 
     def on_click(self, *, event_key: str, task_id: str, response_code: str | None, from_user: str) -> str | None:
         """Handle one card click; returns the suggestion state after it (None for an unknown card)."""
@@ -147,13 +164,17 @@ class ApprovalService:
             self._redis.set(self._editing_key(advisor), str(suggestion_id), ex=EDIT_WINDOW_SECONDS)
         url = self._settings.console_base_url.rstrip("/") + self._settings.edit_path.format(id=suggestion_id)
         client = self._app_client()
-        client.message.send_text(client.agent_id, advisor, self._settings.edit_link_message.format(url=url))
+        text = self._settings.edit_link_message.format(url=url)
+        client.message.send_text(client.agent_id, advisor, text)
+        self._archive_app(advisor, text, suggestion_id=suggestion_id, origin="approval_edit_link")
 
     def _editing_key(self, advisor: str) -> str:
         return f"{self._prefix}:conversations:editing:{advisor}"
 
     def on_advisor_text(self, advisor: str, text: str) -> str | None:
         """An advisor's text in the app chat after "修改" is the edited reply; returns the state after."""
+        if advisor and text:
+            self._archive_app(advisor, text, direction="inbound", origin="advisor_app_text")
         if self._redis is None or not advisor:
             return None
         raw = self._redis.get(self._editing_key(advisor))
@@ -167,7 +188,9 @@ class ApprovalService:
             return None
         self._redis.delete(self._editing_key(advisor))
         client = self._app_client()
-        client.message.send_text(client.agent_id, advisor, f"已按您的修改处理：{OUTCOME_LABELS.get(state, state)}")
+        reply = f"已按您的修改处理：{OUTCOME_LABELS.get(state, state)}"
+        client.message.send_text(client.agent_id, advisor, reply)
+        self._archive_app(advisor, reply, suggestion_id=suggestion_id, origin="approval_edit_ack")
         return state
 
     # ---- actions (card and console) --------------------------------------------------------

@@ -51,7 +51,7 @@ class ConversationService:
                              duplicate_errcodes=settings.duplicate_msgid_errcodes)
         self.sender = SuggestionSender(session_factory, clock, self.outbox, self.deps, settings)
         self.approval = ApprovalService(session_factory, clock, app_client, self.sender, settings, redis=redis,
-                                        redis_prefix=redis_prefix)
+                                        redis_prefix=redis_prefix, archive=self.deps.archive)
         self.handoff = HandoffService(session_factory, clock, redis, redis_prefix, self._kf_client, self.outbox,
                                       self.deps, settings)
         self.pipeline = SuggestionPipeline(session_factory, clock, redis, redis_prefix, self.deps, settings)

@@ -105,6 +105,12 @@ def test_stock_tip_is_routed_edited_and_sent_exactly_once(make_env):
     assert [e for e, _ in events].count("sent") == 1 and ("failed", "system") in events
     card = [m for m in sim.app_messages(POOL_ADVISOR) if m["msgtype"] == "template_card"][0]
     assert card["replaced_by"] == "已修改并发送"
+    with env.runtime.session() as session:  # the app messages to the advisor are archived too
+        app_rows = session.execute(select(ArchiveMessage.msgtype, ArchiveMessage.receiver, ArchiveMessage.origin)
+                                   .where(ArchiveMessage.channel == "app",
+                                          ArchiveMessage.suggestion_id == str(row.id))).all()
+    assert ("template_card", POOL_ADVISOR, "approval_card") in app_rows
+    assert ("text", POOL_ADVISOR, "approval_edit_link") in app_rows
 
 
 def test_kf_five_message_limit_is_respected(make_env):
