@@ -55,3 +55,39 @@ def test_missing_and_malformed_files(tmp_path):
     bad.write_text("[server\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(bad, environ={})
+
+
+DOMAIN_MODELS = [
+    ("content", "content.settings:ContentSettings"),
+    ("contacts", "bot.contacts.settings:ContactsSettings"),
+    ("campaigns", "jobs.settings:CampaignSettings"),
+    ("compliance", "bot.compliance.settings:ComplianceSettings"),
+    ("web", "bot.web.settings:WebSettings"),
+    ("conversations", "bot.conversations.settings:ConversationsSettings"),
+]
+
+
+@pytest.mark.parametrize("section, target", DOMAIN_MODELS)
+def test_example_documents_every_domain_setting_with_its_default(section, target):
+    import importlib
+    import tomllib
+
+    module, name = target.split(":")
+    model = getattr(importlib.import_module(module), name)
+    with open(REPO_EXAMPLE, "rb") as fh:
+        documented = tomllib.load(fh).get(section, {})
+    missing = set(model.model_fields) - set(documented)
+    # documented as comments (no TOML null) or a sub-table of its own:
+    missing -= {"semantic_threshold", "model_cache_dir", "user_dict", "index_dir", "archive", "lexicon_path",
+                "calendar_extended_until", "thresholds", "starter_pack_dir"}
+    assert not missing, f"[{section}] does not document {sorted(missing)}"
+    assert model.model_validate(documented) == model(), f"[{section}] example values differ from the defaults"
+
+
+def test_example_foundation_values_are_the_defaults():
+    from bot.config import Settings
+
+    example = load_settings(REPO_EXAMPLE, environ={})
+    defaults = Settings()
+    for section in ("app", "database", "redis", "server", "worker", "simulator"):
+        assert getattr(example, section) == getattr(defaults, section), section
