@@ -27,7 +27,7 @@ test: setup-test
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/python -m pytest -m "not slow" -p no:cacheprovider
 
 bench: setup-test
-	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/python -m tests.benchmarks.run_all
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/python -m tests.benchmarks.bench_intake --rates 100,500,1000,1500 --seconds 10
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
