@@ -51,6 +51,9 @@ class Demo:
             "wecom": {"corp_id": DEMO_CORP, "api_base_url": sim_url, "apps": _demo_apps_from(self.sim)},
             "server": {"development": True},
             "worker": {"poll_interval_seconds": 0.05},
+            "conversations": {"pool_advisors": [ADVISOR], "servicer_pool": [ADVISOR]},
+            "contacts": {"central_ops_userid": OPS},
+            "campaigns": {"scheduler_embedded": False},
         })
         migrate.upgrade(self.settings.database.url)
         self.runtime = build_runtime(self.settings)
@@ -82,6 +85,7 @@ class Demo:
         self.echo(f"▶ {title}")
 
     def run(self) -> None:
+        self._load_content()
         url = self.start_bot()
         self.echo(f"机器人已启动 (bot): {url}    WeCom 模拟器 (simulator): {self.sim.base_url}")
         self.step("企业微信校验回调 URL (WeCom verifies the callback URL)")
@@ -104,6 +108,14 @@ class Demo:
         self.step("完成 (done)")
         self.echo(f"  收件箱状态 (inbox): {self.runtime.inbox.counts()}")
 
+    def _load_content(self) -> None:
+        from content.importer import import_path
+
+        library = self.runtime.services.content.library
+        report = import_path(library, self.runtime.services.content.settings.starter_pack_dir, actor="demo",
+                             progress=False)
+        self.echo(f"内容库 (content library): 入库 {report.created} 条，未变 {report.unchanged} 条")
+
     def _report_contact(self) -> None:
         services = self.runtime.services
         if services.available("contacts"):
@@ -114,19 +126,31 @@ class Demo:
             self.echo(f"  收件箱 (inbox): {self.runtime.inbox.counts()}")
 
     def _kf_scenario(self) -> None:
-        if not self.runtime.services.available("conversations"):
-            return
         self.sim.kf_add_account(KF_ACCOUNT, "XX证券客服", servicers=[ADVISOR])
-        for question in ("开户需要带什么证件？", "明天买哪只股票能涨停？"):
+        conversations = self.runtime.services.conversations
+        for question in ("买股票的手续费怎么收？", "明天买哪只股票能涨停？"):
             self.step(f"客户在微信客服提问 (client asks on 微信客服): 「{question}」")
+            before = len(self.sim.kf_sent(CLIENT))
             self.sim.kf_user_says(KF_ACCOUNT, CLIENT, question)
             self.wait_idle()
-            sent = self.sim.kf_sent(CLIENT)
-            if sent:
-                self.echo(f"  机器人回复 (bot replied): 「{_text_of(sent[-1])[:60]}…」")
-            cards = self.sim.app_messages(ADVISOR) if hasattr(self.sim, "app_messages") else []
-            if cards:
-                self.echo(f"  顾问收到待审批卡片 (advisor got an approval card): {len(cards)} 张")
+            for message in self.sim.kf_sent(CLIENT)[before:]:
+                self.echo(f"  机器人发给客户 (bot → client): 「{_text_of(message)[:70]}」")
+        cards = [m for m in self.sim.app_messages(ADVISOR) if m.get("msgtype") == "template_card"]
+        if not cards:
+            return
+        self.step("顾问在企业微信里收到审批卡片，修改后发送 (the advisor edits the suggestion and sends it)")
+        pending = conversations.list_for(ADVISOR, "pending", 10)
+        for item in pending:
+            edited = "您好，个股涨跌无法预测，我们不提供具体买卖建议。稍后您的专属顾问会联系您，介绍适合您风险等级的投资知识。"
+            result = conversations.edit(item["id"], edited, ADVISOR)
+            self.echo(f"  建议 #{item['id']} 状态 (state): {result['state']}")
+        self.wait_idle()
+        for message in self.sim.kf_sent(CLIENT)[-1:]:
+            self.echo(f"  客户收到 (client received): 「{_text_of(message)[:70]}」")
+        self.step("客户要求转人工 (the client asks for a person)")
+        self.sim.kf_user_says(KF_ACCOUNT, CLIENT, "转人工")
+        self.wait_idle()
+        self.echo(f"  会话状态 (kf session state): {self.sim.kf_state(KF_ACCOUNT, CLIENT)} (3 = 人工接待)")
 
 
 def _text_of(message: dict) -> str:
@@ -140,6 +164,9 @@ def _demo_apps_from(sim) -> dict:
 
 def run_demo(config_path: str | None, *, port: int = 0, keep_running: bool = False,
              echo: Callable[[str], None] = print) -> None:
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the scenario narrates; no access log
     demo = Demo(config_path, port, echo)
     try:
         demo.run()
