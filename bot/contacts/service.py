@@ -115,6 +115,52 @@ class ContactsService:
         with self.runtime.session() as session:
             return session.scalar(select(CrmClient.risk_level).where(CrmClient.external_userid == external_userid))
 
+    def clients_of(self, userid: str, limit: int = 500) -> list[dict]:
+        """The clients a member serves now, with asset tier, lifecycle stage and tags (for the console)."""
+        from sqlalchemy import select
+
+        from bot.contacts.models import FOLLOW_ACTIVE, Contact, ContactTag, Follow, Tag, TagGroup
+        from bot.contacts.tag_rules import ASSET_TIERS, LIFECYCLE
+
+        with self.runtime.session() as session:
+            contacts = session.execute(
+                select(Contact.id, Contact.external_userid, Contact.name, Contact.inherited)
+                .join(Follow, Follow.contact_id == Contact.id)
+                .where(Follow.userid == userid, Follow.status == FOLLOW_ACTIVE)
+                .order_by(Contact.external_userid).limit(limit)).all()
+            ids = [c.id for c in contacts]
+            tags: dict[int, list[tuple[str, str]]] = {i: [] for i in ids}
+            if ids:
+                for contact_id, group, name in session.execute(
+                        select(ContactTag.contact_id, TagGroup.name, Tag.name)
+                        .join(Tag, Tag.id == ContactTag.tag_id).join(TagGroup, TagGroup.id == Tag.group_id)
+                        .where(ContactTag.contact_id.in_(ids)).order_by(TagGroup.name, Tag.name)):
+                    tags[contact_id].append((group, name))
+        return [{"external_userid": c.external_userid, "name": c.name, "inherited": c.inherited,
+                 # a client can hold several tiers at once (e.g. 有效户 and 长尾)
+                 "tier": "、".join(n for g, n in tags[c.id] if g == ASSET_TIERS.name) or None,
+                 "stage": next((n for g, n in tags[c.id] if g == LIFECYCLE.name), None),
+                 "tags": [{"group": g, "name": n} for g, n in tags[c.id]]} for c in contacts]
+
+    def counts(self) -> dict:
+        """Contacts by asset tier, lifecycle stage and owner, counted in the database."""
+        from sqlalchemy import func, select
+
+        from bot.contacts.models import FOLLOW_ACTIVE, ContactTag, Follow, Tag, TagGroup
+        from bot.contacts.tag_rules import ASSET_TIERS, LIFECYCLE
+
+        with self.runtime.session() as session:
+            def by_group(group: str) -> dict[str, int]:
+                rows = session.execute(select(Tag.name, func.count(ContactTag.contact_id))
+                                       .join(TagGroup, TagGroup.id == Tag.group_id)
+                                       .join(ContactTag, ContactTag.tag_id == Tag.id)
+                                       .where(TagGroup.name == group).group_by(Tag.name)).all()
+                return {name: n for name, n in rows}
+
+            by_owner = dict(session.execute(select(Follow.userid, func.count(Follow.contact_id.distinct()))
+                                            .where(Follow.status == FOLLOW_ACTIVE).group_by(Follow.userid)).all())
+            return {"by_tier": by_group(ASSET_TIERS.name), "by_stage": by_group(LIFECYCLE.name), "by_owner": by_owner}
+
     def select_segment(self, expr: str, *, reachable_only: bool = True):
         """A Select of external_userid for a segment expression (tag ids resolved now); SegmentError."""
         from bot.contacts.models import Contact
