@@ -42,6 +42,11 @@ def field(name: str, *values: str) -> Filter:
     return Filter(lambda u: u.data.get(name) in wanted, f"{name}in{sorted(wanted)}")
 
 
+def field_present(name: str) -> Filter:
+    """Matches when the XML field `name` is present and not empty."""
+    return Filter(lambda u: bool(u.data.get(name)), f"has({name})")
+
+
 def change_type(*values: str) -> Filter:
     return field("ChangeType", *values)
 

@@ -32,6 +32,13 @@ def on_contact_added(update, ctx) -> None:
     directory.follow_added(ctx.session, eu, userid, at, half=half, state=update.data.get("State") or None)
 
 
+def on_welcome(update, ctx) -> None:
+    """A client added a member: send the welcome message (its own handler, so the DB facts above are
+    committed whatever WeCom answers)."""
+    userid, eu, _ = _facts(update, ctx)
+    ctx.services.contacts.welcome.send(userid, eu, update.data.get("WelcomeCode") or "")
+
+
 def on_contact_edited(update, ctx) -> None:
     _, eu, at = _facts(update, ctx)
     directory.mark_refresh(ctx.session, eu, at)

@@ -15,6 +15,7 @@ from handlers import archive
 
 HANDLERS: list[tuple[int, Handler]] = [
     (0, Handler(F.event("change_external_contact") & F.change_type("add_external_contact", "add_half_external_contact"), contacts.on_contact_added)),
+    (1, Handler(F.event("change_external_contact") & F.change_type("add_external_contact") & F.field_present("WelcomeCode"), contacts.on_welcome)),
     (0, Handler(F.event("change_external_contact") & F.change_type("edit_external_contact"), contacts.on_contact_edited)),
     (0, Handler(F.event("change_external_contact") & F.change_type("del_external_contact"), contacts.on_contact_deleted)),
     (0, Handler(F.event("change_external_contact") & F.change_type("del_follow_user"), contacts.on_follow_user_deleted)),

@@ -67,6 +67,12 @@ class ContactsService:
         return Inheritance(self.runtime.session, self.wecom, self.clock, self.settings)
 
     @cached_property
+    def welcome(self):
+        from bot.contacts.welcome import WelcomeSender
+
+        return WelcomeSender(self.runtime, self.settings, self.wecom)
+
+    @cached_property
     def resync(self):
         from bot.contacts.resync import ContactResync
 

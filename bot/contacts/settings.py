@@ -40,6 +40,9 @@ class ContactsSettings(BaseModel):
     advisor_capacity: int = Field(300, ge=1)  # clients per advisor
     transfers_per_client_90d: int = Field(2, ge=1)  # WeCom's limit
     transfer_batch_size: int = Field(100, ge=1, le=100)
+    # Welcome message (欢迎语) sent when a client adds a member: the approved content item with this slug;
+    # "" sends none. It passes the pre-send check like every outbound message.
+    welcome_content: str = "script-welcome"
     transfer_success_msg: str = Field("您好，您的专属服务顾问已更换，后续将由新顾问继续为您服务。", max_length=200)
     inherited_group: str = Field("客户继承", max_length=30)
 
