@@ -45,8 +45,14 @@ DOMAIN_JOBS = [
 def build_scheduler(runtime) -> tuple[BackgroundScheduler, JobQueue]:
     cs = campaign_settings(runtime.settings)
     calendar.configure(calendar.TradingCalendar.from_settings(cs))
+    store = SQLAlchemyJobStore(engine=runtime.engine, tablename=JOB_TABLE)
+    # Instances starting together on a fresh database would race to create the job table (PostgreSQL
+    # refuses the loser): create it once, under a lock shared by every instance.
+    with runtime.redis.lock(f"{runtime.settings.redis.prefix}:scheduler:create-table", timeout=60,
+                            blocking_timeout=60):
+        store.jobs_t.create(runtime.engine, checkfirst=True)
     scheduler = BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=runtime.engine, tablename=JOB_TABLE)},
+        jobstores={"default": store},
         executors={"default": ScheduledTimeExecutor(cs.scheduler_threads)},
         job_defaults={"coalesce": True, "max_instances": 1},
         timezone=cs.timezone,
@@ -109,8 +115,11 @@ def start(runtime, *, paused_registration: bool = True) -> tuple[BackgroundSched
     """Start a scheduler: load stored jobs paused, (re)register, then resume so misfires are judged
     against the stored next run times."""
     scheduler, queue = build_scheduler(runtime)
-    scheduler.start(paused=paused_registration)
-    register_jobs(queue, runtime)
+    # One instance registers at a time, so instances starting together never interleave job writes.
+    with runtime.redis.lock(f"{runtime.settings.redis.prefix}:scheduler:register", timeout=120,
+                            blocking_timeout=120):
+        scheduler.start(paused=paused_registration)
+        register_jobs(queue, runtime)
     scheduler.resume()
     logger.info("scheduler started with %d jobs", len(scheduler.get_jobs()))
     return scheduler, queue
