@@ -35,6 +35,36 @@ def fresh_pg_database(name: str) -> str:
     return f"{base}/{name}"
 
 
+def migrated_pg_database(name: str) -> str:
+    """A fresh PostgreSQL database `name` at the migration heads; skips the test without a server."""
+    from bot import migrate
+
+    try:
+        url = fresh_pg_database(name)
+    except Exception as exc:  # pragma: no cover - only on a machine without PostgreSQL
+        pytest.skip(f"PostgreSQL not available: {exc}")
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """One SQLite database at the migration heads per test run; tests get copies (see sqlite_copy)."""
+    from bot import migrate
+
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+def sqlite_copy(template, tmp_path, name: str = "bot.db") -> str:
+    import shutil
+
+    path = tmp_path / name
+    shutil.copy(template, path)
+    return f"sqlite:///{path}"
+
+
 def real_redis(db: int):
     import redis
 

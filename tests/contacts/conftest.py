@@ -3,7 +3,6 @@ PostgreSQL database advisor_contacts_test, real Redis DB 5, a manual clock."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime, timezone
 
 import pytest
@@ -11,39 +10,21 @@ import pytest
 from bot.clock import ManualClock
 from bot.config import load_settings
 from bot.runtime import build_runtime
-from tests.conftest import fresh_pg_database, real_redis
+from tests.conftest import migrated_pg_database, real_redis, sqlite_copy
 
 REDIS_DB = 5
 PG_DB = "advisor_contacts_test"
 START = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)  # 10:00 Beijing
 
 
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory):
-    from bot import migrate
-
-    path = tmp_path_factory.mktemp("contacts-template") / "template.db"
-    migrate.upgrade(f"sqlite:///{path}")
-    return path
-
-
 @pytest.fixture
 def sqlite_url(sqlite_template, tmp_path):
-    path = tmp_path / "contacts.db"
-    shutil.copy(sqlite_template, path)
-    return f"sqlite:///{path}"
+    return sqlite_copy(sqlite_template, tmp_path, "contacts.db")
 
 
 @pytest.fixture(scope="session")
 def pg_url():
-    from bot import migrate
-
-    try:
-        url = fresh_pg_database(PG_DB)
-    except Exception as exc:  # pragma: no cover - only without a server
-        pytest.skip(f"PostgreSQL not available: {exc}")
-    migrate.upgrade(url)
-    return url
+    return migrated_pg_database(PG_DB)
 
 
 @pytest.fixture

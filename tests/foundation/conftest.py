@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot import migrate
 from bot.clock import ManualClock
 from bot.config import load_settings
 from bot.runtime import build_runtime
-from tests.conftest import SAMPLE_AES_KEY, SAMPLE_CORP_ID, SAMPLE_TOKEN, fresh_pg_database, real_redis, utc
+from tests.conftest import (SAMPLE_AES_KEY, SAMPLE_CORP_ID, SAMPLE_TOKEN, migrated_pg_database, real_redis,
+                            sqlite_copy, utc)
 
 REDIS_DB = 1
 
@@ -35,17 +35,13 @@ def redis_client():
 
 
 @pytest.fixture
-def sqlite_url(tmp_path):
-    url = f"sqlite:///{tmp_path / 'bot.db'}"
-    migrate.upgrade(url)
-    return url
+def sqlite_url(sqlite_template, tmp_path):
+    return sqlite_copy(sqlite_template, tmp_path)
 
 
 @pytest.fixture(scope="session")
 def pg_url_session():
-    url = fresh_pg_database("advisor_foundation_test")
-    migrate.upgrade(url)
-    return url
+    return migrated_pg_database("advisor_foundation_test")
 
 
 @pytest.fixture

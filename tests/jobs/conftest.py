@@ -4,7 +4,6 @@ contacts services, real compliance pre-send guard."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -13,7 +12,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.config import load_settings
 from bot.runtime import build_runtime
-from tests.conftest import fresh_pg_database, real_redis
+from tests.conftest import migrated_pg_database, real_redis, sqlite_copy
 
 REDIS_DB = 7
 PG_DB = "advisor_campaigns_test"
@@ -22,32 +21,14 @@ APPS = {"app": {"kind": "app", "agent_id": 1000002, "secret": "campaign-app-secr
 START = datetime(2026, 9, 21, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 Beijing
 
 
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory):
-    from bot import migrate
-
-    path = tmp_path_factory.mktemp("campaigns-template") / "template.db"
-    migrate.upgrade(f"sqlite:///{path}")
-    return path
-
-
 @pytest.fixture
 def sqlite_url(sqlite_template, tmp_path):
-    path = tmp_path / "campaigns.db"
-    shutil.copy(sqlite_template, path)
-    return f"sqlite:///{path}"
+    return sqlite_copy(sqlite_template, tmp_path, "campaigns.db")
 
 
 @pytest.fixture(scope="session")
 def pg_url():
-    from bot import migrate
-
-    try:
-        url = fresh_pg_database(PG_DB)
-    except Exception as exc:  # pragma: no cover - environment without PostgreSQL
-        pytest.skip(f"PostgreSQL not available: {exc}")
-    migrate.upgrade(url)
-    return url
+    return migrated_pg_database(PG_DB)
 
 
 @pytest.fixture
