@@ -6,7 +6,6 @@ import json
 import logging
 import signal
 import threading
-from datetime import datetime, timezone
 
 import click
 

@@ -20,7 +20,7 @@ from bot.conversations.approval import ApprovalService
 from bot.conversations.deps import Collaborators
 from bot.conversations.handoff import HandoffService
 from bot.conversations.kf_intake import CLIENT, SYSTEM, KfIntake
-from bot.conversations.models import (APPROVED, ARCHIVE, HANDED_OFF, HUMAN, IN, KF, OUT, PENDING, READY_FOR_SIDEBAR,
+from bot.conversations.models import (APPROVED, ARCHIVE, HUMAN, IN, KF, OUT, PENDING, READY_FOR_SIDEBAR,
                                       SENDING, SENT, ConversationMessage, KfSession, Suggestion)
 from bot.conversations.pipeline import Question, SuggestionPipeline
 from bot.conversations.policy import asks_for_human

@@ -8,6 +8,7 @@ read-only. Every refusal is logged (user id, path, reason).
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
@@ -54,6 +55,20 @@ def may_act_on(suggestion: dict, conversations) -> bool:
         return False
     routed = suggestion.get("advisor_userid")
     return routed == mine or (routed is None and mine in conversations.settings.pool_advisors)
+
+
+def suggestion_to_act_on(suggestion_id: int) -> tuple[Any, dict]:
+    """The conversations service and the suggestion, if the signed-in advisor may act on it (else 404/403)."""
+    conversations = service("conversations")
+    if conversations is None:
+        abort(404)
+    try:
+        found = conversations.get(suggestion_id)
+    except LookupError:
+        abort(404)
+    if not may_act_on(found, conversations):
+        forbid("suggestion routed to another advisor")
+    return conversations, found
 
 
 def suggestions_for_me(conversations, state: str) -> list[dict]:
@@ -131,15 +146,7 @@ def queue():
 
 
 def _act(suggestion_id: int, action: str):
-    conversations = service("conversations")
-    if conversations is None:
-        abort(404)
-    try:
-        found = conversations.get(suggestion_id)
-    except LookupError:
-        abort(404)
-    if not may_act_on(found, conversations):
-        forbid("suggestion routed to another advisor")
+    conversations, _found = suggestion_to_act_on(suggestion_id)
     actor = current_user().wecom_userid
     text = None
     if action == "edit":

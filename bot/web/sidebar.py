@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 from wechatpy.exceptions import WeChatClientException
 
 from bot.web.accounts import ADVISOR
-from bot.web.advisor import (PENDING, READY_FOR_SIDEBAR, STATE_LABELS, _refusals, load_client, may_act_on,
-                              refusal_text, suggestions_for_me)
-from bot.web.auth import current_user, forbid, roles_required
+from bot.web.advisor import (PENDING, READY_FOR_SIDEBAR, STATE_LABELS, _refusals, load_client, refusal_text,
+                              suggestion_to_act_on, suggestions_for_me)
+from bot.web.auth import current_user, roles_required
 from bot.web.common import runtime, service, web_settings
 from bot.web.jssdk import JsSdkSigner
 
@@ -73,15 +73,7 @@ def send(suggestion_id: int):
     """Approve (or edit) a reply the advisor sends from their own chat window; answers the text to
     put into the chat. The conversations service runs the pre-send compliance check and records it;
     the archived copy of the sent message later marks the suggestion sent."""
-    conversations = service("conversations")
-    if conversations is None:
-        abort(404)
-    try:
-        found = conversations.get(suggestion_id)
-    except LookupError:
-        abort(404)
-    if not may_act_on(found, conversations):
-        forbid("suggestion routed to another advisor")
+    conversations, found = suggestion_to_act_on(suggestion_id)
     body = request.get_json(silent=True)
     text = ((body.get("text") if isinstance(body, dict) else "") or "").strip()
     if not text or len(text) > 2000:

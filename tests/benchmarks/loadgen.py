@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import time
 
 
 async def _request(pool: asyncio.Queue, host: str, port: int, raw: bytes, timeout: float):

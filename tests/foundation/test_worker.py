@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bot import filters as F
 from bot.dispatcher import Dispatcher, Handler
-from bot.models import HandledEvent, InboxEvent
+from bot.models import HandledEvent
 from bot.runtime import build_runtime
 from bot.worker import Worker
 from tests.conftest import SAMPLE_CORP_ID

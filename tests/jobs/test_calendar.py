@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from jobs.calendar import CalendarNotCovered, TradingCalendar, _exchange_sessions, configure, get_calendar
+from jobs.calendar import CalendarNotCovered, TradingCalendar, _exchange_sessions, get_calendar
 from jobs.triggers import TradingDayTrigger, fire_times
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from jobs import delivery
 from jobs.calendar import get_calendar
 from jobs.campaigns import CampaignSpec, sync_jobs
-from jobs.models import CONTROL, HELD_OUT, TREATED, CampaignMember, CampaignPush, CampaignTask
+from jobs.models import CONTROL, HELD_OUT, CampaignMember, CampaignPush, CampaignTask
 from jobs.planning import bucket
 from jobs.scheduler import build_scheduler
 from jobs.templates import TEMPLATES

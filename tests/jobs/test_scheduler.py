@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time as walltime
 from collections import Counter
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 from jobs.job_queue import MISFIRE_GRACE, execute
 from jobs.scheduler import build_scheduler, register_jobs
 from tests.conftest import real_redis
-from tests.jobs.conftest import REDIS_DB, make_runtime
+from tests.jobs.conftest import REDIS_DB
 
 ROOT = Path(__file__).resolve().parents[2]
 
