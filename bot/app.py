@@ -7,6 +7,7 @@ import logging
 from flask import Flask
 
 from bot.config import Settings, load_settings
+from bot.refs import resolve
 from bot.runtime import Runtime, build_runtime
 from bot.web.setup import init_web
 from bot.wecom.callback import CallbackCodec
@@ -43,11 +44,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         name: CallbackCodec(name, app_cfg.token, app_cfg.encoding_aes_key, settings.wecom.corp_id)
         for name, app_cfg in settings.callback_apps().items()
     }
-    import importlib
-
     for target in BLUEPRINTS:
-        module, attr = target.split(":")
-        app.register_blueprint(getattr(importlib.import_module(module), attr))
+        app.register_blueprint(resolve(target))
 
     init_web(app)
 

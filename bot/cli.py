@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import signal
@@ -12,6 +11,7 @@ from functools import cached_property
 import click
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.refs import resolve
 
 # Command groups contributed by domain packages: "module:attribute" of a click command.
 DOMAIN_COMMANDS = [
@@ -177,9 +177,8 @@ def config_show(state: CliState) -> None:
 def _load_domain_commands() -> None:
     # A broken domain package must not take the whole CLI (and `db upgrade`, `inbox replay`) down with it.
     for target in DOMAIN_COMMANDS:
-        module, attr = target.split(":")
         try:
-            main.add_command(getattr(importlib.import_module(module), attr))
+            main.add_command(resolve(target))
         except Exception as exc:  # reported, not hidden
             print(f"advisor-bot: command group {target} unavailable: {type(exc).__name__}: {exc}", file=sys.stderr)
 

@@ -7,7 +7,6 @@ so a command that needs one service does not load the others (e.g. the embedding
 
 from __future__ import annotations
 
-import importlib
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from bot.config import Settings
 from bot.db import make_engine, make_session_factory, session_scope
 from bot.inbox import InboxStore
 from bot.redis_factory import make_redis
+from bot.refs import resolve
 from bot.wecom.client import WeComGateway
 
 # name -> "module:function"; the function takes the Runtime and returns the service.
@@ -64,8 +64,7 @@ class ServiceRegistry:
                 target = self._factories.get(name)
                 if target is None:
                     raise AttributeError(f"no service named {name!r}")
-                module, func = target.split(":")
-                self._built[name] = getattr(importlib.import_module(module), func)(self._runtime)
+                self._built[name] = resolve(target)(self._runtime)
             return self._built[name]
 
     def available(self, name: str) -> bool:

@@ -13,6 +13,7 @@ from gunicorn.app.base import BaseApplication
 
 from bot.config import Settings
 from bot.redis_factory import is_embedded
+from bot.refs import resolve
 
 logger = logging.getLogger(__name__)
 
@@ -23,8 +24,7 @@ def _start_background(runtime) -> None:
     if runtime.settings.worker.embedded:
         Worker(runtime).start_thread()
     for starter in BACKGROUND_STARTERS:
-        module, attr = starter.split(":")
-        getattr(__import__(module, fromlist=[attr]), attr)(runtime)
+        resolve(starter)(runtime)
 
 
 # Other long-running parts started next to the embedded worker ("module:function(runtime)").

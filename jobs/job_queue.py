@@ -13,7 +13,6 @@ start; later runs are dropped with a warning; with coalesce=True a backlog colla
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 import traceback
@@ -28,6 +27,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.refs import resolve
 from jobs.triggers import TradingDayTrigger
 
 logger = logging.getLogger(__name__)
@@ -66,11 +66,6 @@ def _ref(callback: Callable | str) -> str:
     if isinstance(callback, str):
         return callback
     return f"{callback.__module__}:{callback.__qualname__}"
-
-
-def resolve(ref: str) -> Callable:
-    module, attr = ref.split(":")
-    return getattr(importlib.import_module(module), attr)
 
 
 def bind(runtime, queue: "JobQueue | None") -> None:

@@ -9,7 +9,6 @@ thread, and a job run by the "wrong" instance is harmless because the lock is on
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from datetime import time, timedelta
@@ -18,6 +17,7 @@ from apscheduler.events import EVENT_JOB_ERROR
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.refs import resolve
 from jobs import calendar
 from jobs.job_queue import JobQueue, ScheduledTimeExecutor
 from jobs.settings import campaign_settings
@@ -71,9 +71,8 @@ def build_scheduler(runtime) -> tuple[BackgroundScheduler, JobQueue]:
 
 
 def _domain_callable(ref: str):
-    module, attr = ref.split(":")
     try:
-        return getattr(importlib.import_module(module), attr)
+        return resolve(ref)
     except (ImportError, AttributeError):
         return None
 
