@@ -103,7 +103,10 @@ class Dispatcher:
     def dispatch(self, update: Update) -> list[str]:
         """Run the matching handlers; returns the keys of those that ran now (not before)."""
         ran = []
-        for handler in self.handlers_for(update):
+        chosen = self.handlers_for(update)
+        if not chosen:
+            logger.info("no handler for inbox id=%s kind=%s", update.id, update.kind)
+        for handler in chosen:
             session = self.runtime.session_factory()
             try:
                 done = session.scalar(select(HandledEvent.id).where(
@@ -124,6 +127,4 @@ class Dispatcher:
                 raise
             finally:
                 session.close()
-        if not ran and not self.handlers_for(update):
-            logger.info("no handler for inbox id=%s kind=%s", update.id, update.kind)
         return ran
