@@ -48,7 +48,7 @@ class WelcomeSender:
 
         decision = self._runtime.services.presend.check(OutboundRequest(
             channel="welcome", text=version.body, recipient=external_userid, origin="welcome",
-            content_version_id=version.id, product_risk_level=getattr(version, "risk_level", None)))
+            content_version_id=version.id, product_risk_level=version.risk_level))
         if not decision.allowed:
             return WelcomeOutcome("blocked", version.id)
         status = "sent"
