@@ -130,6 +130,18 @@ def eval_cmd(file: Path, backend, model, mode, fusion, details) -> None:
     click.echo(json.dumps(evaluate_file(file, settings, details=details), ensure_ascii=False))
 
 
+@content.command("sync-eval")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def sync_eval_cmd(files) -> None:
+    """Rewrite the faq section of labelled FILES from the starter pack (the queries are kept)."""
+    from content.evaluation import sync_faq
+
+    settings = _eval_settings(None, None, None, None)
+    for file in files:
+        changed = sync_faq(file, settings.starter_pack_dir, settings.match_kinds)
+        click.echo(f"{file}: {'updated' if changed else 'unchanged'}")
+
+
 @content.command("calibrate")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--backend", type=click.Choice(["auto", "use", "st"]), default=None)

@@ -41,6 +41,30 @@ def load_eval(path: str | Path) -> tuple[list[dict], list[dict]]:
     return faq, queries
 
 
+def pack_faq(pack_dir: str | Path, kinds) -> list[dict]:
+    """The ``faq`` section of an eval file, built from the starter pack (approved items of ``kinds``,
+    by slug): the library the labelled queries are matched against."""
+    from content.importer import read_records
+
+    records, problems = read_records(Path(pack_dir))
+    if problems:
+        raise EvalFileError(f"the starter pack has bad records: {problems[0]}")
+    items = sorted((r for _, r in records if r.kind in kinds and r.status == "approved"), key=lambda r: r.slug)
+    return [{"id": r.slug, "q": r.title, "a": r.body, "questions": list(r.questions), "kind": r.kind} for r in items]
+
+
+def sync_faq(path: str | Path, pack_dir: str | Path, kinds) -> bool:
+    """Rewrite the ``faq`` section of an eval file from the pack (queries untouched); True if it changed."""
+    path = Path(path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    faq = pack_faq(pack_dir, kinds)
+    if data.get("faq") == faq:
+        return False
+    data["faq"] = faq
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return True
+
+
 def build_matcher(faq: list[dict], settings, *, embedder=None, tokenizer=None) -> Matcher:
     docs = [Document(version_id=n + 1, item_id=n + 1, slug=str(e["id"]), kind=e.get("kind", "faq"), title=e["q"],
                      body=e.get("a", ""), questions=tuple(e.get("questions", ())), auto_reply_allowed=True)
