@@ -64,9 +64,12 @@ def _timestamps(values, default: float) -> np.ndarray:
 class SearchIndex:
     def __init__(self, docs: list[Document], tokens: list[list[tuple[str, ...]]],
                  vectors: list[np.ndarray] | None = None, body_tokens: list[tuple[str, ...]] | None = None,
-                 *, reduce_above: int = 0, reduce_dims: int = 128):
+                 *, bigrams: list[list[tuple[str, ...]]] | None = None, bigram_weight: float = 0.0,
+                 reduce_above: int = 0, reduce_dims: int = 128):
         """``tokens[i]`` and ``vectors[i]`` hold the passages of ``docs[i]`` in order;
-        ``body_tokens[i]`` the tokens of its body (a second, document-level lexical field)."""
+        ``body_tokens[i]`` the tokens of its body (a second, document-level lexical field);
+        ``bigrams[i]`` the character bigrams of its passages (a second passage channel, blended into
+        each passage's lexical score with ``bigram_weight``; used for rescoring, not the first stage)."""
         self.docs = docs
         counts = np.array([len(t) for t in tokens], dtype=np.int64)
         self.starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
@@ -74,6 +77,8 @@ class SearchIndex:
         self.passage_tokens = [t for doc_tokens in tokens for t in doc_tokens]
         self.bm25 = BM25Index(self.passage_tokens)
         self.body_bm25 = BM25Index(body_tokens) if body_tokens is not None else None
+        self.bigram_weight = bigram_weight if bigrams is not None else 0.0
+        self.bigram_bm25 = BM25Index([b for doc in bigrams for b in doc]) if self.bigram_weight else None
         self.kinds = np.array([d.kind for d in docs], dtype=object)
         self.valid_from = _timestamps([d.valid_from for d in docs], -np.inf)
         self.valid_until = _timestamps([d.valid_until for d in docs], np.inf)
@@ -117,7 +122,7 @@ class SearchIndex:
         return mask
 
     def candidates(self, query_tokens: tuple[str, ...], query_vector: np.ndarray | None, mask: np.ndarray,
-                   pool: int) -> list[Scored]:
+                   pool: int, query_bigrams: tuple[str, ...] = ()) -> list[Scored]:
         """Exact lexical and dense scores for the union of both first stages, eligible docs only."""
         docs: dict[int, None] = {}
         if query_tokens:
@@ -144,9 +149,9 @@ class SearchIndex:
                 top = np.argpartition(-scores, limit - 1)[:limit] if len(scores) > limit else np.arange(len(scores))
                 for doc in top[np.isfinite(scores[top])]:
                     docs.setdefault(int(doc))
-        return self._rescore(list(docs), query_tokens, query_vector)
+        return self._rescore(list(docs), query_tokens, query_vector, query_bigrams)
 
-    def _rescore(self, docs: list[int], query_tokens, query_vector) -> list[Scored]:
+    def _rescore(self, docs: list[int], query_tokens, query_vector, query_bigrams=()) -> list[Scored]:
         """Best passage per doc, lexically and densely, vectorised over the candidates' passages."""
         if not docs:
             return []
@@ -155,6 +160,9 @@ class SearchIndex:
         seg = np.concatenate([[0], np.cumsum(counts)[:-1]])
         pids = np.repeat(self.starts[doc_arr] - seg, counts) + np.arange(int(counts.sum()))
         lex = self.bm25.score_passages(query_tokens, pids) if query_tokens else np.zeros(len(pids), np.float32)
+        if self.bigram_bm25 is not None and query_bigrams:
+            g = self.bigram_weight
+            lex = (1 - g) * lex + g * self.bigram_bm25.score_passages(query_bigrams, pids)
         body = np.zeros(len(docs), np.float32)
         if query_tokens and self.body_bm25 is not None:
             body = self.body_bm25.score_passages(query_tokens, doc_arr)
@@ -173,7 +181,7 @@ class SearchIndex:
 
     def memory_bytes(self) -> int:
         total = self.starts.nbytes + self.owner.nbytes + self.valid_from.nbytes * 2
-        for index in (self.bm25, self.body_bm25):
+        for index in (self.bm25, self.body_bm25, self.bigram_bm25):
             for ids, weights in (index.postings.values() if index is not None else ()):
                 total += ids.nbytes + weights.nbytes
         if self.dense_ready:

@@ -71,7 +71,7 @@ class Matcher:
         self._checked_at = 0.0
         self._lock = threading.RLock()
         self._vectors: dict[int, tuple[str, np.ndarray]] = {}
-        self._token_cache: dict[int, tuple[list, tuple]] = {}
+        self._token_cache: dict[int, tuple[list, tuple, list | None]] = {}
 
     # ---- public --------------------------------------------------------------------------
     @property
@@ -125,7 +125,8 @@ class Matcher:
             vector = self.embedder.encode([question], query=True)[0]
             embedded_at = time.perf_counter()
         mask = index.eligible(self._clock.now(), tuple(kinds or self._settings.match_kinds))
-        scored = index.candidates(tokens, vector, mask, self._settings.candidate_pool)
+        bigrams = self._tokenizer.bigrams(question) if self._settings.bigram_weight else ()
+        scored = index.candidates(tokens, vector, mask, self._settings.candidate_pool, bigrams)
         ranked = self._rank(scored)[:max(k, 1)]
         candidates = [self._candidate(index, s, tokens) for s in ranked]
         threshold = self.threshold()
@@ -145,10 +146,11 @@ class Matcher:
         with self._lock:
             started = time.perf_counter()
             docs = self._source.documents()
-            tokens, body_tokens = self._tokens_for(docs)
+            tokens, body_tokens, bigrams = self._tokens_for(docs)
             stats: dict = {"generation": generation, "rebuilt": True, "documents": len(docs)}
             vectors = self._vectors_for(docs, stats) if self.uses_dense else None
-            self._index = SearchIndex(docs, tokens, vectors, body_tokens,
+            self._index = SearchIndex(docs, tokens, vectors, body_tokens, bigrams=bigrams,
+                                      bigram_weight=self._settings.bigram_weight,
                                       reduce_above=self._settings.dense_reduce_above,
                                       reduce_dims=self._settings.dense_reduce_dims)
             self._generation = generation
@@ -167,14 +169,21 @@ class Matcher:
         self.refresh()
 
     def _tokens_for(self, docs: list[Document]):
-        """Passage and body tokens per version, cached: a rebuild tokenises only new versions."""
-        cache, fresh = self._token_cache, {}
+        """Passage tokens, body tokens and passage bigrams per version, cached: a rebuild tokenises
+        only new versions."""
+        cache, fresh, tk = self._token_cache, {}, self._tokenizer
+        use_bigrams = bool(self._settings.bigram_weight)
         for d in docs:
-            fresh[d.version_id] = cache.get(d.version_id) or (
-                [self._tokenizer.tokens(p) for p in d.passages()], self._tokenizer.tokens(d.body))
+            entry = cache.get(d.version_id)
+            if entry is None or (use_bigrams and entry[2] is None):
+                passages = d.passages()
+                entry = ([tk.tokens(p) for p in passages], tk.tokens(d.body),
+                         [tk.bigrams(p) for p in passages] if use_bigrams else None)
+            fresh[d.version_id] = entry
         self._token_cache = fresh
         body = [fresh[d.version_id][1] for d in docs] if self._settings.body_weight else None
-        return [fresh[d.version_id][0] for d in docs], body
+        bigrams = [fresh[d.version_id][2] for d in docs] if use_bigrams else None
+        return [fresh[d.version_id][0] for d in docs], body, bigrams
 
     def _vectors_for(self, docs: list[Document], stats: dict) -> list[np.ndarray]:
         embedder = self.embedder

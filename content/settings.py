@@ -30,7 +30,7 @@ def _default_thresholds() -> dict[str, Thresholds]:
     # query the intent rules let through). "sentence-transformers": provisional until calibrated on
     # the production model (run `advisor-bot content calibrate` once it is installed).
     return {
-        "use": Thresholds(fused=0.535, lexical=0.31, dense=0.80),
+        "use": Thresholds(fused=0.531, lexical=0.294, dense=0.798),
         "sentence-transformers": Thresholds(fused=0.60, lexical=0.31, dense=0.75),
     }
 
@@ -56,6 +56,8 @@ class ContentSettings(BaseModel):
     rrf_k: int = Field(60, ge=1)
     # Share of the lexical score that comes from the answer body (the rest: title and phrasings).
     body_weight: float = Field(0.2, ge=0, le=1)
+    # Share of each passage's lexical score from character bigrams (the rest: jieba words); 0 = off.
+    bigram_weight: float = Field(0.0, ge=0, le=1)
     thresholds: dict[str, Thresholds] = Field(default_factory=_default_thresholds)
     # Dense first stage keeps this many items (by centroid), lexical stage this many passages.
     candidate_pool: int = Field(100, ge=1)

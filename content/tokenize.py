@@ -1,5 +1,7 @@
 """Chinese tokenisation for retrieval: jieba (search mode) with a finance user dictionary,
-full-width folding, stop words and a small synonym expansion shared by queries and content."""
+full-width folding, Chinese numerals before units as digits (五十万 → 50万), stop words, a synonym
+expansion and phrase rules (resources/phrases.txt) shared by queries and content; and character
+bigrams for a second lexical channel (colloquial paraphrases often share characters, not words)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,39 @@ import jieba
 RESOURCES = Path(__file__).resolve().parent / "resources"
 _KEEP = re.compile(r"[\w\u4e00-\u9fff+]")
 _SPACE = re.compile(r"\s+")
-_CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+_BIGRAM_RUN = re.compile(r"[\u4e00-\u9fff0-9a-z+%*]{2,}")
+_DIGITS = {c: n for n, c in enumerate("零一二三四五六七八九")} | {"两": 2}
+_UNITS = {"十": 10, "百": 100, "千": 1000}
+# A Chinese numeral followed by a unit a client would count with (not 一定, 一般, 万一 ...).
+_NUMERAL = re.compile(r"(百分之)?([零一二两三四五六七八九十百千]+)(?=(万|岁|年|个|月|天|日|股|手|次|元|块|号|转|送|派|倍|份|张|"
+                      r"周|多岁|多万|%|$))|百分之([零一二两三四五六七八九十百千]+)")
+
+_RATIO = re.compile(r"(\d+[转送派])([一二两三四五六七八九十]+)")
+
+
+def _numeral_value(text: str) -> int | None:
+    total, digit = 0, None
+    for char in text:
+        if char in _DIGITS:
+            digit = _DIGITS[char]
+        elif char in _UNITS:
+            total += (1 if digit is None else digit) * _UNITS[char]
+            digit = None
+        else:
+            return None
+    return total + (digit or 0)
+
+
+def arabic_numerals(text: str) -> str:
+    """五十万 → 50万, 十转五 → 10转5, 百分之二十 → 20% (only before units, so 一定/一般 stay)."""
+    def repl(m: re.Match) -> str:
+        numeral = m.group(2) or m.group(4)
+        value = _numeral_value(numeral)
+        if value is None or (len(numeral) == 1 and numeral in "千百"):
+            return m.group(0)
+        return f"{value}%" if (m.group(1) or m.group(4)) else str(value)
+    text = _NUMERAL.sub(repl, text)
+    return _RATIO.sub(lambda m: m.group(1) + str(_numeral_value(m.group(2)) or m.group(2)), text)  # 10转五
 
 
 def normalise(text: str) -> str:
@@ -29,6 +63,15 @@ def _read_words(path: Path) -> set[str]:
         if not line.startswith("#"):
             words.update(line.split())
     return words
+
+
+def _read_phrases(path: Path) -> list[tuple[re.Pattern[str], tuple[str, ...]]]:
+    rules = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            pattern, _, tokens = line.partition("\t")
+            rules.append((re.compile(pattern), tuple(t.strip() for t in tokens.split(",") if t.strip())))
+    return rules
 
 
 def _read_synonyms(path: Path) -> dict[str, tuple[str, ...]]:
@@ -47,17 +90,17 @@ def _read_synonyms(path: Path) -> dict[str, tuple[str, ...]]:
 class Tokenizer:
     """A private jieba instance (the global one is shared with any other code in the process)."""
 
-    def __init__(self, user_dict: str | Path | None = None, cache_dir: str | Path | None = None,
-                 bigrams: bool = False):
-        self._bigrams = bigrams
+    def __init__(self, user_dict: str | Path | None = None, cache_dir: str | Path | None = None):
         self._jieba = jieba.Tokenizer()
         self._jieba.tmp_dir = str(cache_dir) if cache_dir else None
         self._user_dict = Path(user_dict) if user_dict else RESOURCES / "finance_dict.txt"
         self._stop = _read_words(RESOURCES / "stopwords.txt")
         self._synonyms = _read_synonyms(RESOURCES / "synonyms.txt")
+        self._phrases = _read_phrases(RESOURCES / "phrases.txt")
         self._lock = threading.Lock()
         self._ready = False
         self.tokens = lru_cache(maxsize=20_000)(self._tokens)  # queries; content is cached per version
+        self.bigrams = lru_cache(maxsize=20_000)(self._bigrams)
 
     def _ensure_ready(self) -> None:
         if self._ready:
@@ -72,19 +115,27 @@ class Tokenizer:
                 self._ready = True
 
     def _tokens(self, text: str) -> tuple[str, ...]:
-        """Search-mode tokens without stop words, plus synonym expansions."""
+        """Search-mode tokens without stop words, plus synonym expansions and phrase-rule tokens."""
         self._ensure_ready()
+        clean = arabic_numerals(normalise(text))
         out: list[str] = []
-        for token in self._jieba.cut_for_search(normalise(text)):
+        for token in self._jieba.cut_for_search(clean):
             token = token.strip()
             if not token or token in self._stop or not _KEEP.search(token):
                 continue
             out.append(sys.intern(token))  # the same words recur across 100k items
             out.extend(self._synonyms.get(token, ()))
-        if self._bigrams:  # character bigrams catch colloquial variants jieba splits differently
-            for run in _CJK_RUN.findall(normalise(text)):
-                out.extend("~" + run[i:i + 2] for i in range(len(run) - 1) if not self._stop_pair(run[i:i + 2]))
+        for pattern, extra in self._phrases:
+            if pattern.search(clean):
+                out.extend(extra)
         return tuple(out)
+
+    def _bigrams(self, text: str) -> tuple[str, ...]:
+        """Character bigrams (runs of Chinese characters, digits and letters), skipping pairs of
+        stop characters: the second lexical channel, matched independently of word boundaries."""
+        clean = arabic_numerals(normalise(text))
+        return tuple(sys.intern(run[i:i + 2]) for run in _BIGRAM_RUN.findall(clean)
+                     for i in range(len(run) - 1) if not self._stop_pair(run[i:i + 2]))
 
     def _stop_pair(self, pair: str) -> bool:
         return pair[0] in self._stop and pair[1] in self._stop

@@ -5,8 +5,9 @@ import pytest
 from click.testing import CliRunner
 
 from content.cli import content
-from content.evaluation import evaluate_file
+from content.evaluation import evaluate_file, pack_faq
 from content.settings import PACKAGE_DIR, ContentSettings
+from content.tokenize import normalise
 
 EVAL_FILE = PACKAGE_DIR / "eval" / "starter_eval.json"
 KEYS = {"top1", "top3", "mrr", "answer_rate", "abstain_precision", "abstain_recall", "p50_ms", "p95_ms", "backend"}
@@ -19,6 +20,16 @@ def test_shipped_eval_files_have_enough_queries():
         assert sum(q["id"] is not None for q in data["queries"]) >= labelled
         assert sum(q["id"] is None for q in data["queries"]) >= oos
         assert all(q["id"] in ids for q in data["queries"] if q["id"])
+
+
+def test_shipped_eval_files_match_the_starter_pack_and_copy_no_query_into_it():
+    settings = ContentSettings()
+    faq = pack_faq(settings.starter_pack_dir, settings.match_kinds)
+    phrasings = {normalise(q) for item in faq for q in [item["q"], *item["questions"]]}
+    for name in ("starter_eval.json", "starter_dev.json"):
+        data = json.loads((PACKAGE_DIR / "eval" / name).read_text(encoding="utf-8"))
+        assert data["faq"] == faq, f"run: advisor-bot content sync-eval content/eval/{name}"
+        assert not [q["q"] for q in data["queries"] if normalise(q["q"]) in phrasings]
 
 
 def test_eval_cli_prints_one_json_object_and_touches_no_database(tmp_path, monkeypatch):

@@ -43,3 +43,16 @@ def test_validity_and_kind_masks():
     assert index.eligible(NOW, ("faq",)).tolist() == [False, False, True]
     scored = index.candidates(("x",), None, index.eligible(NOW, None), 10)
     assert sorted(s.doc for s in scored) == [1, 2]
+
+
+def test_bigram_channel_blends_into_the_passage_lexical_score():
+    docs = [Document(1, 1, "a", "faq", "t"), Document(2, 2, "b", "faq", "t")]
+    words = [[("销户",)], [("开户",)]]
+    grams = [[("销户", "户怎")], [("开户", "户怎")]]
+    mask = np.ones(2, dtype=bool)
+    plain = SearchIndex(docs, words)
+    blended = SearchIndex(docs, words, bigrams=grams, bigram_weight=0.5)
+    # the query's word is unknown to the library; its bigrams still match the first document
+    assert {s.doc: s.lexical for s in plain._rescore([0, 1], ("销掉户",), None)} == {0: 0.0, 1: 0.0}
+    scores = {s.doc: s.lexical for s in blended._rescore([0, 1], ("销掉户",), None, ("销户", "户怎"))}
+    assert scores[0] > scores[1] > 0

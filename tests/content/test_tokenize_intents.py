@@ -4,7 +4,7 @@ from content.importer import read_records
 from content.intents import (ACCOUNT_OPERATION, COMPLAINT, HUMAN, MARKET_PREDICTION, STOCK_PICK, classify_intent,
                              is_small_talk)
 from content.settings import STARTER_PACK_DIR
-from content.tokenize import Tokenizer
+from content.tokenize import Tokenizer, arabic_numerals
 
 
 @pytest.fixture(scope="module")
@@ -17,6 +17,27 @@ def test_finance_dictionary_and_synonyms(tokenizer):
     assert "维持担保比例" in tokens and "融资融券" in tokens  # user dictionary word; synonym expansion
     assert "的" not in tokens and "？" not in tokens
     assert tokenizer.tokens("ＳＴ股票") == tokenizer.tokens("st股票")  # full-width folded
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("开北交所要五十万吗", "50万"), ("十转五是什么意思", "10转5"), ("涨停是百分之二十吗", "20%"),
+    ("两年交易经验", "2年"), ("七十多岁能开户吗", "70多岁"), ("一定赚钱吗", "一定赚钱吗"), ("一般多久", "一般多久"),
+])
+def test_chinese_numerals_before_units_become_digits(text, expected):
+    assert expected in arabic_numerals(text)
+
+
+def test_phrase_rules_keep_the_direction_of_a_bank_transfer(tokenizer):
+    assert "银行转证券" in tokenizer.tokens("银行卡里的钱怎么弄到股票账户")
+    assert "证券转银行" in tokenizer.tokens("证券账户的钱怎么转回银行卡")
+    assert "银行转证券" not in tokenizer.tokens("证券账户的钱怎么转回银行卡")
+    assert "创业板" in tokenizer.tokens("301开头的买不了") and "周末" in tokenizer.tokens("周六能转账吗")
+
+
+def test_character_bigrams_skip_stop_pairs(tokenizer):
+    grams = tokenizer.bigrams("开户要钱吗")
+    assert "开户" in grams and "户要" in grams and "钱吗" in grams
+    assert all(len(g) == 2 for g in grams) and tokenizer.bigrams("的吗") == ()
 
 
 @pytest.mark.parametrize("text, intent", [
