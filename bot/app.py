@@ -10,11 +10,10 @@ from bot.config import Settings, load_settings
 from bot.refs import resolve
 from bot.runtime import Runtime, build_runtime
 from bot.web.setup import init_web
-from bot.wecom.callback import CallbackCodec
+from bot.web import callback
 
 # Blueprints other packages contribute: "module:attribute" of a flask.Blueprint.
 BLUEPRINTS = [
-    "bot.web.callback:bp",
     "bot.conversations.api:bp",
     "bot.web.auth:bp",
     "bot.web.advisor:bp",
@@ -40,18 +39,15 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         JSON_AS_ASCII=False,
     )
     app.extensions["advisor_bot"] = runtime
-    app.extensions["advisor_bot_codecs"] = {
-        name: CallbackCodec(name, app_cfg.token, app_cfg.encoding_aes_key, settings.wecom.corp_id)
-        for name, app_cfg in settings.callback_apps().items()
-    }
     for target in BLUEPRINTS:
         app.register_blueprint(resolve(target))
 
     init_web(app)
+    callback.install(app, runtime)  # /wecom/<app>/callback, in front of Flask (see bot/web/callback.py)
 
     @app.get("/healthz")
     def healthz():
         return {"ok": True}
 
-    logging.getLogger(__name__).debug("app created with %d callback apps", len(app.extensions["advisor_bot_codecs"]))
+    logging.getLogger(__name__).debug("app created with %d callback apps", len(settings.callback_apps()))
     return app

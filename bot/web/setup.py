@@ -1,7 +1,7 @@
 """`init_web(app)`: what the consoles need on the Flask app (CSRF, sessions, templates, errors).
 
-Called once from `create_app`. The WeCom callback blueprint stays exempt from CSRF (WeCom signs its
-requests instead). JSON clients send the token from the page's ``<meta name="csrf-token">`` in an
+Called once from `create_app`. WeCom callbacks never reach Flask (bot/web/callback.py answers them
+in front of it; WeCom signs its requests), so CSRF does not concern them. JSON clients send the token from the page's ``<meta name="csrf-token">`` in an
 ``X-CSRFToken`` header.
 """
 
@@ -54,18 +54,13 @@ def init_web(app: Flask) -> None:
         WTF_CSRF_SSL_STRICT=not runtime.settings.server.development,
         WTF_CSRF_CHECK_DEFAULT=False,  # checked in _csrf below, which knows the bearer-token exception
     )
-    from bot.web.callback import bp as callback_bp
-
     csrf.init_app(app)
-    csrf.exempt(callback_bp)
     production = not runtime.settings.server.development
 
     @app.before_request
     def _csrf():
         if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
             return
-        if request.blueprint == callback_bp.name:
-            return  # WeCom signs its callbacks
         if request.headers.get("Authorization", "").startswith("Bearer "):
             return  # service-to-service calls: a bearer token is never sent by a browser on its own
         csrf.protect()

@@ -146,3 +146,24 @@ def test_failed_inbox_write_answers_500_so_wecom_retries(runtime):
     res = _post(client, text_message_xml(SAMPLE_CORP_ID, "77"))
     assert res.status_code == 500
     assert res.get_data(as_text=True) != "success"
+
+
+def test_other_methods_are_refused_and_other_paths_reach_flask(runtime):
+    client = create_app(runtime=runtime).test_client()
+    res = client.put("/wecom/advisor/callback", data=b"<xml/>")
+    assert res.status_code == 405 and "POST" in res.headers["Allow"]
+    assert client.get("/healthz").get_json() == {"ok": True}
+    assert client.get("/wecom/a/b/callback").status_code == 404  # not an app name: Flask answers
+    assert _count(runtime) == 0
+
+
+def test_oversized_body_without_declared_length_is_refused(runtime):
+    # A chunked upload declares no length: the intake reads no more than the limit and refuses the rest.
+    client = create_app(runtime=runtime).test_client()
+    big = ("<xml><Encrypt>" + "A" * 70000 + "</Encrypt></xml>").encode()
+    import io
+
+    res = client.post("/wecom/advisor/callback", query_string={"msg_signature": "x", "timestamp": "1", "nonce": "1"},
+                      input_stream=io.BytesIO(big), headers={"Transfer-Encoding": "chunked"})
+    assert res.status_code == 413
+    assert _count(runtime) == 0

@@ -62,8 +62,8 @@ def test_post_without_csrf_token_is_refused(app, caplog):
     assert "reason=csrf" in caplog.text
 
 
-def test_callback_blueprint_is_exempt_from_csrf(app):
-    # No codec is configured for "advisor" here: the callback view answers itself (404), not CSRF (400).
+def test_callback_is_exempt_from_csrf(app):
+    # No codec is configured for "advisor" here: the callback intake answers itself (404), not CSRF (400).
     response = app.test_client().post("/wecom/advisor/callback?msg_signature=x&timestamp=1&nonce=n", data=b"<xml/>")
     assert response.status_code == 404
 
