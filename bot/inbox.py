@@ -11,8 +11,11 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, create_engine, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+import threading
+
+import psycopg
+from sqlalchemy import URL, Engine, and_, func, or_, select, update
+from sqlalchemy.dialects import sqlite
 
 from bot.clock import Clock
 from bot.models import DEAD, DONE, PENDING, PROCESSING, InboxEvent
@@ -39,42 +42,20 @@ class InboxStore:
         self._max_attempts = max_attempts
         self._backoff_base = backoff_base_seconds
         self._backoff_max = backoff_max_seconds
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-        self._intake_engine = None
-        if engine.dialect.name == "postgresql":
-            # One INSERT is atomic by itself: autocommit and no reset-on-return make it one round trip.
-            self._intake_engine = create_engine(engine.url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None,
-                                                pool_size=2, max_overflow=8, pool_recycle=1800)
+        self._intake = _PostgresIntake(engine.url) if engine.dialect.name == "postgresql" else None
 
     # -- intake -----------------------------------------------------------------------------
     def add(self, app: str, kind: str, dedupe_key: str, payload: str) -> bool:
         """Store one callback durably. Returns False when it was already stored (a WeCom retry)."""
         now = self._clock.now()
-        if self._engine.dialect.name == "postgresql":
-            return self._add_postgres(app, kind, dedupe_key, payload, now)
-        stmt = self._insert(_TABLE).values(
+        if self._intake is not None:
+            return self._intake.add(app, kind, dedupe_key, payload, now)
+        stmt = sqlite.insert(_TABLE).values(
             app=app, kind=kind, dedupe_key=dedupe_key, payload=payload, received_at=now,
             status=PENDING, attempts=0, available_at=now,
         ).on_conflict_do_nothing(index_elements=["dedupe_key"])
         with self._engine.begin() as conn:
             return conn.execute(stmt).rowcount == 1
-
-    _PG_INSERT = ("INSERT INTO inbox_event (app, kind, dedupe_key, payload, received_at, status, attempts, "
-                  "available_at) VALUES (%s, %s, %s, %s, %s, 'pending', 0, %s) ON CONFLICT (dedupe_key) DO NOTHING")
-
-    def _add_postgres(self, app, kind, dedupe_key, payload, now) -> bool:
-        # The hot path of every callback: one prepared statement on a pooled connection, no ORM or
-        # statement compilation (measured: ~0.75 ms CPU through SQLAlchemy Core with a transaction, far less this way).
-        conn = self._intake_engine.raw_connection()
-        try:
-            with conn.cursor() as cur:
-                cur.execute(self._PG_INSERT, (app, kind, dedupe_key, payload, now, now), prepare=True)
-                return cur.rowcount == 1
-        except BaseException:
-            conn.invalidate()  # a connection in an unknown state is not handed to the next callback
-            raise
-        finally:
-            conn.close()
 
     # -- processing -------------------------------------------------------------------------
     def claim(self, limit: int) -> list[InboxRow]:
@@ -128,10 +109,69 @@ class InboxStore:
         return result.rowcount == 1
 
     def close(self) -> None:
-        if self._intake_engine is not None:
-            self._intake_engine.dispose()
+        if self._intake is not None:
+            self._intake.close()
 
     def counts(self) -> dict[str, int]:
         with self._engine.connect() as conn:
             rows = conn.execute(select(_TABLE.c.status, func.count()).group_by(_TABLE.c.status)).all()
         return {status: n for status, n in rows}
+
+
+class _PostgresIntake:
+    """The hot path of every callback on PostgreSQL: one prepared INSERT in autocommit, on a connection
+    each serving thread keeps for itself.
+
+    One statement is atomic by itself, so there is no transaction to open or reset, and no pool to check
+    out from: measured on this machine, SQLAlchemy's pool and a Core statement with a transaction cost
+    about 0.75 ms of CPU per callback, the pooled prepared statement 0.15 ms, this 0.11 ms. The INSERT
+    is idempotent (ON CONFLICT DO NOTHING), so a connection found broken (the server restarted while it
+    sat idle) is replaced and the statement sent once more; if that fails too, the error reaches the
+    callback, which answers 500 and WeCom retries.
+    """
+
+    SQL = ("INSERT INTO inbox_event (app, kind, dedupe_key, payload, received_at, status, attempts, available_at) "
+           "VALUES (%s, %s, %s, %s, %s, 'pending', 0, %s) ON CONFLICT (dedupe_key) DO NOTHING")
+
+    def __init__(self, url: URL):
+        self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[psycopg.Connection] = []
+
+    def _connection(self) -> psycopg.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            conn = psycopg.connect(self._dsn, autocommit=True, application_name="advisor-bot intake")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def _drop(self, conn: psycopg.Connection) -> None:
+        self._local.conn = None
+        with self._lock:
+            if conn in self._connections:
+                self._connections.remove(conn)
+        conn.close()
+
+    def add(self, app: str, kind: str, dedupe_key: str, payload: str, now: datetime) -> bool:
+        params = (app, kind, dedupe_key, payload, now, now)
+        for attempt in (1, 2):
+            conn = self._connection()
+            try:
+                return conn.execute(self.SQL, params, prepare=True).rowcount == 1
+            except psycopg.OperationalError:
+                self._drop(conn)
+                if attempt == 2:
+                    raise
+            except BaseException:
+                self._drop(conn)  # a connection in an unknown state is not used for the next callback
+                raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()

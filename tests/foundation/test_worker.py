@@ -152,3 +152,22 @@ def test_concurrent_workers_on_postgres_never_take_the_same_row(pg_url, redis_cl
     assert all(part for part in claimed), "every worker got work"
     assert runtime.inbox.counts() == {"done": 300}
     runtime.close()
+
+
+def test_postgres_intake_survives_a_dropped_connection(pg_url, redis_client, clock):
+    # The intake keeps one connection per serving thread; if the server drops it (restart, idle
+    # timeout), the next callback reconnects and is stored, and a duplicate is still recognised.
+    from sqlalchemy import create_engine, text
+
+    runtime = build_runtime(foundation_settings(pg_url), clock=clock, redis=redis_client)
+    assert runtime.inbox.add("advisor", "msg:text", "k-before", text_message_xml(SAMPLE_CORP_ID, "1"))
+    admin = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://"))
+    with admin.begin() as conn:
+        killed = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                   "WHERE application_name = 'advisor-bot intake' AND datname = current_database()"))
+        assert killed.scalar() == 1
+    assert runtime.inbox.add("advisor", "msg:text", "k-after", text_message_xml(SAMPLE_CORP_ID, "2"))
+    assert not runtime.inbox.add("advisor", "msg:text", "k-after", text_message_xml(SAMPLE_CORP_ID, "2"))
+    assert runtime.inbox.counts() == {"pending": 2}
+    runtime.close()
+    admin.dispose()
