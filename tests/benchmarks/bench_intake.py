@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -33,15 +34,29 @@ APP = {"kind": "app", "agent_id": 1000002, "secret": "s", "token": "BenchTok",
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def _tree_cpu(pid: int) -> float:
-    """CPU seconds of a process and its children (gunicorn master + workers)."""
-    total = 0.0
+def _tree_cpu(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds of a process and its children (gunicorn master + workers)."""
+    user = system = 0.0
     pids = [pid] + [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     for p in pids:
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+            user += int(fields[11]) / CLK_TCK
+            system += int(fields[12]) / CLK_TCK
         except FileNotFoundError:
+            pass
+    return user, system
+
+
+def _postgres_cpu() -> float:
+    """CPU seconds of every PostgreSQL server process (backends, WAL writer, checkpointer)."""
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and (proc / "comm").read_text().strip() == "postgres":
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+        except (FileNotFoundError, ProcessLookupError):
             pass
     return total
 
@@ -123,12 +138,18 @@ encoding_aes_key = "{APP['encoding_aes_key']}"
             batch = _requests(n, offset, args.port)
             offset += n
             job = json.dumps({"host": "127.0.0.1", "port": args.port, "rate": rate, "requests": batch})
-            cpu0, busy0 = _tree_cpu(server.pid), _machine_busy()
+            cpu0, busy0, pg0 = _tree_cpu(server.pid), _machine_busy(), _postgres_cpu()
+            gen0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             out = subprocess.run([sys.executable, "-m", "tests.benchmarks.loadgen"], input=job, text=True,
                                  capture_output=True, cwd=ROOT, check=True)
-            cpu1, busy1 = _tree_cpu(server.pid), _machine_busy()
+            cpu1, busy1, pg1 = _tree_cpu(server.pid), _machine_busy(), _postgres_cpu()
+            gen1 = resource.getrusage(resource.RUSAGE_CHILDREN)
             result = json.loads(out.stdout)
-            result["server_cpu_ms_per_req"] = round((cpu1 - cpu0) * 1000 / n, 3)
+            result["server_cpu_ms_per_req"] = round((sum(cpu1) - sum(cpu0)) * 1000 / n, 3)
+            result["server_sys_ms_per_req"] = round((cpu1[1] - cpu0[1]) * 1000 / n, 3)
+            result["loadgen_cpu_ms_per_req"] = round(
+                (gen1.ru_utime + gen1.ru_stime - gen0.ru_utime - gen0.ru_stime) * 1000 / n, 3)
+            result["postgres_cpu_ms_per_req"] = round((pg1 - pg0) * 1000 / n, 3)
             result["machine_cpu_ms_per_req"] = round((busy1 - busy0) * 1000 / n, 3)
             with engine.connect() as conn:
                 rows = conn.execute(text("SELECT count(*), count(DISTINCT dedupe_key) FROM inbox_event")).one()
