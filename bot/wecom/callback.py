@@ -1,4 +1,9 @@
-"""Decoding WeCom callbacks: signature, AES, safe XML, parsing and the dedupe key."""
+"""Decoding WeCom callbacks: signature, AES, safe XML, the event's kind and its dedupe key.
+
+The intake needs only MsgType, Event and MsgId, which it reads from the safe (defusedxml) parse it
+makes anyway. wechatpy's `parse_message` runs once per event, in the worker, where handlers use it
+(`bot.dispatcher.Update.message`); running it here as well cost 33 µs per callback for nothing.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,6 @@ from defusedxml.ElementTree import fromstring as safe_fromstring
 from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.work.crypto import WeChatCrypto
 from wechatpy.work.exceptions import InvalidCorpIdException
-from wechatpy.work.parser import parse_message
 from xml.etree.ElementTree import ParseError
 
 
@@ -29,7 +33,6 @@ class DecodedCallback:
     xml: str
     kind: str
     dedupe_key: str
-    message: object  # the wechatpy message/event
 
 
 def _safe_tree(text: str | bytes):
@@ -70,7 +73,6 @@ class CallbackCodec:
         msg_type = (inner.findtext("MsgType") or "").strip().lower()
         if not msg_type:
             raise CallbackRejected("no MsgType")
-        message = parse_message(xml)
         if msg_type == "event":
             kind = "event:" + (inner.findtext("Event") or "").strip().lower()
             # 客户联系 events all come from `sys` and carry no id; the full plaintext identifies one event.
@@ -80,4 +82,4 @@ class CallbackCodec:
             msg_id = (inner.findtext("MsgId") or "").strip()
             dedupe_key = (f"{self.app_name}:m:{msg_id}" if msg_id
                           else f"{self.app_name}:x:{hashlib.sha256(xml.encode()).hexdigest()}")
-        return DecodedCallback(xml=xml, kind=kind, dedupe_key=dedupe_key, message=message)
+        return DecodedCallback(xml=xml, kind=kind, dedupe_key=dedupe_key)
