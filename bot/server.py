@@ -64,6 +64,7 @@ def gunicorn_options(settings: Settings, host: str, port: int) -> dict:
         "threads": threads,
         "worker_class": "gthread" if threads > 1 else "sync",
         "keepalive": 5,
+        "http_parser": "fast",  # gunicorn_h1c: the C parser; fail at start-up rather than silently fall back
         "timeout": 30,
         "accesslog": None,
         "loglevel": settings.app.log_level.lower(),
