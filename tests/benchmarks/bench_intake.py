@@ -133,6 +133,12 @@ encoding_aes_key = "{APP['encoding_aes_key']}"
             raise SystemExit("the server did not answer /healthz")
         engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
         offset, results = 0, []
+        # Warm-up, not reported: every worker opens its database connection and prepares its statement.
+        warm = _requests(400, offset, args.port)
+        offset += len(warm)
+        subprocess.run([sys.executable, "-m", "tests.benchmarks.loadgen"], cwd=ROOT, check=True, capture_output=True,
+                       text=True, input=json.dumps({"host": "127.0.0.1", "port": args.port, "rate": 200,
+                                                    "requests": warm}))
         for rate in [float(r) for r in args.rates.split(",")]:
             n = int(rate * args.seconds)
             batch = _requests(n, offset, args.port)
