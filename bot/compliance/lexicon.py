@@ -25,6 +25,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.compliance.spelling import Speller
+
 DEFAULT_LEXICON_PATH = Path(__file__).resolve().parent / "rules" / "lexicon.toml"
 CATEGORIES = ("guarantee", "insider_manipulation", "account_operation", "stock_tip", "private_payment",
               "risk_assessment", "absolute_claim")
@@ -84,6 +86,7 @@ class RuleSpec(PatternGroup):
     unless: list[PatternGroup] = Field(default_factory=list)  # any of these in the sentence exempts it
     negatable: bool = True
     negation_cues: list[str] | None = None  # replaces [negation].cues for this rule
+    scope: Literal["sentence", "message"] = "sentence"  # where `requires` and `unless` are looked for
 
     @field_validator("exempt")
     @classmethod
@@ -98,11 +101,29 @@ class NegationSpec(_Strict):
     frame_cues: list[str] = Field(default_factory=list)
     post_cues: list[str] = Field(default_factory=list)
     question_cues: list[str] = Field(default_factory=list)  # end of the match's clause: 「…一定赚钱吗？」
+    # A match inside quotation marks is a mention, not a claim, when its sentence has one of these:
+    # 「您说的那个“稳赚群”跟我们没有任何关系」
+    quote_cues: list[str] = Field(default_factory=list)
+
+
+class NormalizeSpec(_Strict):
+    """Spelling variants rewritten to their canonical word before matching (bao本 → 保本)."""
+    separators: str = ""  # removed between two Chinese characters: 「保 本」「稳*赚」
+    pinyin: dict[str, str] = Field(default_factory=dict)  # word → syllables; hanzi/pinyin mixes generated
+    variants: dict[str, list[str]] = Field(default_factory=dict)  # word → literal spellings (谐音, 缩写)
+
+    @model_validator(mode="after")
+    def _syllables_match(self) -> "NormalizeSpec":
+        for word, syllables in self.pinyin.items():
+            if len(syllables.split()) != len(word):
+                raise ValueError(f"pinyin for {word!r} needs one syllable per character: {syllables!r}")
+        return self
 
 
 class LexiconSpec(_Strict):
     version: str = Field(min_length=1)
     negation: NegationSpec = NegationSpec()
+    normalize: NormalizeSpec = NormalizeSpec()
     rule: list[RuleSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -191,6 +212,9 @@ class Lexicon:
         self._frame = tuple(neg.frame_cues)
         self._post = tuple(neg.post_cues)
         self._question = tuple(neg.question_cues)
+        self._quote_cues = tuple(neg.quote_cues)
+        norm = spec.normalize
+        self._speller = Speller(norm.separators, norm.pinyin, norm.variants)
         self._rules = tuple(
             _Rule(spec=r, pattern=r.pattern(), exempt=tuple(re.compile(e) for e in r.exempt),
                   requires=tuple(g.pattern() for g in r.requires),
@@ -242,26 +266,38 @@ class Lexicon:
         _tokenizer()
         return self
 
+    def normalize(self, text: str):
+        """The text the rules see (pinyin and 谐音 spellings rewritten), with a map back to `text`."""
+        return self._speller(text)
+
     def check(self, text: str) -> CheckResult:
+        original, norm = text, self._speller(text)
+        text = norm.text
         hits: list[Hit] = []
         for rule in self._rules:
+            # A required group missing from the whole text rules the rule out: cheaper than its pattern.
+            if rule.requires and not all(p.search(text) for p in rule.requires):
+                continue
             for match in rule.pattern.finditer(text):
                 start, end = match.span()
                 if start == end or self._exempted(rule, text, start, end):
                     continue
                 sentence = _bounds(text, start, end, _SENTENCE_END)
-                extra = self._required(rule, text, sentence, start)
-                if extra is None or any(p.search(text, *sentence) for p in rule.unless):
+                scope = sentence if rule.spec.scope == "sentence" else (0, len(text))
+                extra = self._required(rule, text, scope, start)
+                if extra is None or any(p.search(text, *scope) for p in rule.unless):
                     continue
                 if rule.spec.negatable and self._negated(rule, text, start, end, sentence):
                     continue
-                lo, hi = min([start] + [s for s, _ in extra]), max([end] + [e for _, e in extra])
-                hits.append(Hit(rule.spec.id, rule.spec.category, rule.spec.severity, (lo, hi), text[lo:hi]))
+                lo, hi = norm.span(min([start] + [s for s, _ in extra]), max([end] + [e for _, e in extra]))
+                hits.append(Hit(rule.spec.id, rule.spec.category, rule.spec.severity, (lo, hi), original[lo:hi]))
         if not hits and self.semantic is not None:  # second stage only for what the rules let through
-            hits.extend(self.semantic.hits(text))
+            for hit in self.semantic.hits(text):
+                lo, hi = norm.span(*hit.span)
+                hits.append(Hit(hit.rule, hit.category, hit.severity, (lo, hi), original[lo:hi], hit.probability))
         if not hits:
             return _CLEAN
-        return CheckResult(allowed=False, hits=_merge(text, hits))
+        return CheckResult(allowed=False, hits=_merge(original, hits))
 
     def _exempted(self, rule: _Rule, text: str, start: int, end: int) -> bool:
         for pattern in rule.exempt:
@@ -289,6 +325,9 @@ class Lexicon:
         after = text[end:sentence[1]]
         if any(cue in after for cue in self._post):
             return True
+        if self._quote_cues and _quoted(text, start, end, sentence) and any(
+                cue in text[sentence[0]:sentence[1]] for cue in self._quote_cues):
+            return True  # 「那个“稳赚群”跟我们没有任何关系」 mentions the phrase, it does not say it
         clause_start, clause_end = _bounds(text, start, end, _CLAUSE_END)
         if self._question and text[end:clause_end].rstrip().endswith(self._question):
             return True  # a yes/no question asks about the claim, it does not make it
@@ -322,6 +361,32 @@ def _merge(text: str, hits: list[Hit]) -> tuple[Hit, ...]:
             merged.append(hit)
     merged.sort(key=lambda h: (h.span, h.rule))
     return tuple(merged)
+
+
+_QUOTES = {"“": "”", "「": "」", "『": "』", "‘": "’", "《": "》", '"': '"', "'": "'"}
+
+
+def _quoted(text: str, start: int, end: int, sentence: tuple[int, int]) -> bool:
+    """Whether text[start:end] lies inside one pair of quotation marks within its sentence."""
+    depth_open = None
+    for i in range(start - 1, sentence[0] - 1, -1):
+        ch = text[i]
+        if ch in _QUOTES.values() and ch not in _QUOTES:
+            return False  # a closing mark before the match: the quote ended
+        if ch in _QUOTES:
+            if _QUOTES[ch] == ch:  # straight quotes: odd count before the match = inside
+                inside = text.count(ch, sentence[0], start) % 2 == 1
+                if not inside:
+                    return False
+            depth_open = ch
+            break
+        if start - i > 20:
+            return False
+    if depth_open is None:
+        return False
+    close = _QUOTES[depth_open]
+    j = text.find(close, end, min(sentence[1], end + 20))
+    return j != -1
 
 
 def _bounds(text: str, start: int, end: int, ends: re.Pattern[str]) -> tuple[int, int]:

@@ -221,28 +221,65 @@ def test_generalised_rules_keep_compliant_text_clean(lexicon, text):
     assert lexicon.check(text).allowed, lexicon.check(text).hits
 
 
-# The blind set (240 sentences written by someone who never saw the rules) was evaluated once, after the
-# rules of 2026.12.01-1 were final and committed, and not tuned on afterwards. Measured then:
-# precision 0.9518, recall 0.7315 (79/108); per-category recall below. The floors are those figures
-# minus a small margin (about one sentence per category) so that a regression fails this test. They are
-# NOT targets: the target is recall >= 0.98, which the lexicon does not reach on unseen wording.
-BLIND_MEASURED_RECALL = {"guarantee": 13 / 16, "insider_manipulation": 12 / 15, "account_operation": 13 / 16,
-                         "stock_tip": 12 / 16, "private_payment": 9 / 15, "risk_assessment": 7 / 15,
-                         "absolute_claim": 8 / 15}
+# Development files. The blind set (240 sentences by someone who never saw the rules) was scored once for
+# 2026.12.01-1 (P 0.952, R 0.731) and has been development data since; lexicon_dev.jsonl is ours
+# (2026.12.08-1). Tuned on, so these are floors against regressions, not estimates.
+DEV = Path(__file__).parent / "data" / "lexicon_dev.jsonl"
+HOLDOUT = Path(__file__).parent / "data" / "lexicon_holdout.jsonl"
 
 
-@pytest.fixture(scope="module")
-def blind_report(lexicon):
-    return evaluate(lexicon, load_labelled(BLIND))
+@pytest.mark.parametrize("path", [BLIND, DEV], ids=["blind", "dev"])
+def test_development_files_meet_the_targets(lexicon, path):
+    report = evaluate(lexicon, load_labelled(path))
+    assert report["overall"]["precision"] >= 0.95, report["errors"]
+    assert report["overall"]["recall"] >= 0.98, report["errors"]
 
 
-def test_blind_set_overall_does_not_regress(blind_report):
-    assert blind_report["sentences"] == 240
-    overall = blind_report["overall"]
-    assert overall["precision"] >= 0.93, blind_report["errors"]
-    assert overall["recall"] >= 0.71, blind_report["errors"]
+# lexicon_holdout.jsonl (188 sentences, 105 violating) was written together with lexicon_dev.jsonl, before any
+# rule of 2026.12.08-1, and never tuned on. Measured once for 2026.12.08-1: P 0.980 (98/100), R 0.933 (98/105).
+# The floors are that minus about one sentence; the target (R >= 0.98) is NOT met on it.
+def test_holdout_does_not_regress(lexicon):
+    report = evaluate(lexicon, load_labelled(HOLDOUT))
+    assert report["sentences"] == 188
+    assert report["overall"]["precision"] >= 0.97, report["errors"]
+    assert report["overall"]["recall"] >= 0.92, report["errors"]
 
 
-@pytest.mark.parametrize("category", CATEGORIES)
-def test_blind_set_recall_per_category_does_not_regress(blind_report, category):
-    assert blind_report["categories"][category]["recall"] >= BLIND_MEASURED_RECALL[category] - 0.07
+@pytest.mark.parametrize("text,category", [
+    ("这个产品bao本，放心。", "guarantee"),                 # pinyin spelling
+    ("年化8%稳拿，比存银行强。", "guarantee"),
+    ("收益是写死的，到手6.5%。", "guarantee"),
+    ("跌多少我给您补多少。", "guarantee"),
+    ("加我VX，会员费转账给我。", "private_payment"),        # abbreviation
+    ("把yzm发我一下。", "account_operation"),
+    ("保 本 保 息，放心买。", "guarantee"),                 # padded with spaces
+    ("测评题第3题选D，保证测成进取型。", "risk_assessment"),
+    ("这只妖股还有三个板，赶紧跟。", "stock_tip"),
+    ("我同学在那家公司做董秘，他说中报要预增。", "insider_manipulation"),
+    ("这个基金只会涨不会跌。", "absolute_claim"),
+])
+def test_spellings_and_new_wording_are_caught(lexicon, text, category):
+    assert category in lexicon.check(text).categories, lexicon.check(text).hits
+
+
+@pytest.mark.parametrize("text", [
+    "本产品不保本，不承诺收益。",
+    "任何人索要验证码都是诈骗。",
+    "我们不会代客操作。",
+    "您说的那个“稳赚群”跟我们没有任何关系，请勿转账。",   # a quoted mention
+    "什么是“保本基金”？",
+    "操纵市场的常见手法包括对倒、虚假申报等。",
+    "别相信网上说的“bao本高收益”，都是骗局。",
+    "国债的票面利率是固定收益类产品的基础。",
+    "您自己想买入600519的话，可以在App里下单。",
+    "看财报可以先抓住几个关键点：",
+])
+def test_mentions_warnings_and_definitions_pass(lexicon, text):
+    assert lexicon.check(text).allowed, lexicon.check(text).hits
+
+
+def test_hits_on_respelled_text_point_into_the_original(lexicon):
+    text = "您好，这个 bao本 的。"
+    hit = lexicon.check(text).hits[0]
+    assert hit.rule == "guarantee.principal" and hit.text == "bao本" and text[hit.span[0]:hit.span[1]] == "bao本"
+    assert lexicon.normalize("加我Vx").text == "加我微信" and lexicon.normalize("vip").text == "vip"
