@@ -3,7 +3,7 @@
 The starter pack (`content/starter_pack/`, written by another engineer, never used to write rules) is
 what the bot actually sends: FAQ answers, scripts, education pieces, many of them about fraud, which
 quote the very phrases the lexicon blocks (「“稳赚不赔”一律是骗局」). Every approved item's title and
-body must pass the lexicon.
+body must pass the lexicon, with and without the semantic classifier.
 """
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ from pathlib import Path
 
 import yaml
 
+import pytest
+
 from bot.compliance.lexicon import Lexicon
+from bot.compliance.semantic import SemanticClassifier
 
 STARTER_PACK = Path(__file__).resolve().parents[2] / "content" / "starter_pack"
 
@@ -37,8 +40,11 @@ def test_the_starter_pack_is_there():
     assert len(approved_items()) >= 150
 
 
-def test_no_approved_starter_pack_item_is_blocked():
+@pytest.mark.parametrize("semantic", [False, True], ids=["rules", "rules+classifier"])
+def test_no_approved_starter_pack_item_is_blocked(semantic):
     lexicon = Lexicon.default()
+    if semantic:  # the service default ([compliance].semantic_enabled = true)
+        lexicon = lexicon.with_semantic(SemanticClassifier.default())
     blocked = []
     for name, text in approved_items():
         result = lexicon.check(text)

@@ -19,7 +19,7 @@ from bot.compliance.settings import ComplianceSettings
 
 PARAPHRASES = [  # violations the rules do not catch
     "亏掉的部分您不用管，回头我自己掏钱给您填上。",
-    "问卷上的年收入那项往多了写，别怕。",
+    "问卷上的资产那一项我替您润色一下。",
     "把您手机上收到的那条短信截图给我。",
     "下周一这个票会有人抬，您提前进去。",
 ]
@@ -40,7 +40,9 @@ def combined(model):
 def test_shipped_model_is_small_and_describes_its_training():
     assert DEFAULT_MODEL_PATH.stat().st_size < 1_000_000
     meta = SemanticClassifier.load(DEFAULT_MODEL_PATH).meta
-    assert meta["training"] == ["lexicon_labelled.jsonl", "lexicon_extra.jsonl"]
+    assert meta["training"] == ["lexicon_labelled.jsonl", "lexicon_extra.jsonl", "lexicon_blind.jsonl",
+                                "lexicon_dev.jsonl"]
+    assert "lexicon_holdout.jsonl" not in meta["training"]  # the holdout measures, it never trains
     assert 0.0 < meta["threshold"] < 1.0
     assert meta["cv"]["classifier"]["precision"] >= 0.97  # the threshold's CV criterion
 
@@ -74,6 +76,19 @@ def test_each_sentence_of_a_message_is_judged(model, combined):
     hit = combined.check(text).hits[0]
     assert hit.span[0] == len("您好，今天市场整体震荡。") and hit.text == PARAPHRASES[2].rstrip("。")
     assert model.probability("") == 0.0 and combined.check("").allowed
+
+
+def test_a_lead_in_is_judged_with_what_it_introduces():
+    text = "看年报可以先抓住几个关键点：\n营收、净利润和现金流。"
+    assert [text[a:b] for a, b in sentences(text)] == [text]
+
+
+def test_classifier_spans_point_into_the_original_text(combined):
+    first = "今天 市场 整体 震荡。"  # the speller removes the spaces between Chinese characters
+    text = first + PARAPHRASES[0]
+    hit = combined.check(text).hits[0]
+    assert hit.rule.startswith("semantic.") and hit.span[0] == len(first)
+    assert text[hit.span[0]:hit.span[1]] == hit.text == PARAPHRASES[0].rstrip("。")
 
 
 def test_ngrams_match_sklearn():
