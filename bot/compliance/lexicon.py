@@ -34,6 +34,8 @@ CATEGORIES = ("guarantee", "insider_manipulation", "account_operation", "stock_t
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
 _CLAUSE_END = re.compile(r"[，,；;。！？!?\n：:]")
 _NEGATION_CHARS = frozenset("不没无未非别勿莫")
+_DIGIT = "\\d"  # stands for "any character \\d matches" in a first-character set
+_HAS_DIGIT = re.compile(r"\d")
 
 
 class LexiconError(ValueError):
@@ -188,6 +190,75 @@ def _tokens(text: str) -> tuple[str, ...]:
     return tuple(t for t in _tokenizer().lcut(text) if t.strip())
 
 
+def _anchors(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """Literal strings at least one of which every match of `pattern` contains, or None if unknown.
+
+    Read off CPython's parse tree: in a sequence, the best mandatory piece (a run of literals, a small
+    character class, a group or alternation whose every branch has anchors); longer anchors are
+    preferred (rarer). `\\d` stands for itself (_DIGIT). Anything else (case-insensitive patterns, a
+    parser this code does not know) gives None: the rule is then always run.
+    """
+    try:
+        from re import _constants as C, _parser as P  # CPython's own regex parser (3.11+)
+        tree = P.parse(pattern.pattern, pattern.flags)
+        if tree.state.flags & re.IGNORECASE:
+            return None
+    except Exception:
+        return None
+
+    def better(a, b):
+        if a is None:
+            return b
+        if b is None:
+            return a
+        return a if (min(map(len, a)), -len(a)) >= (min(map(len, b)), -len(b)) else b
+
+    def seq(items) -> frozenset[str] | None:
+        best, run = None, ""
+        for op, av in items:
+            if op is C.LITERAL:
+                run += chr(av)
+                continue
+            if run:
+                best, run = better(best, frozenset([run])), ""
+            if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+                continue
+            best = better(best, item(op, av))
+        if run:
+            best = better(best, frozenset([run]))
+        return best
+
+    def item(op, av) -> frozenset[str] | None:
+        if op is C.IN:
+            chars = set()
+            for kind, value in av:
+                if kind is C.LITERAL:
+                    chars.add(chr(value))
+                elif kind is C.RANGE and value[1] - value[0] < 64:
+                    chars.update(chr(c) for c in range(value[0], value[1] + 1))
+                elif kind is C.CATEGORY and value is C.CATEGORY_DIGIT:
+                    chars.add(_DIGIT)
+                else:
+                    return None
+            return frozenset(chars) if len(chars) <= 64 else None
+        if op is C.BRANCH:
+            out: set[str] = set()
+            for branch in av[1]:
+                got = seq(branch)
+                if got is None:
+                    return None
+                out |= got
+            return frozenset(out)
+        if op is C.SUBPATTERN:
+            return seq(av[3])
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and av[0] >= 1:
+            return seq(av[2])
+        return None
+
+    got = seq(list(tree))
+    return got if got else None
+
+
 @dataclass(frozen=True, slots=True)
 class _Rule:
     spec: RuleSpec
@@ -196,6 +267,10 @@ class _Rule:
     requires: tuple[re.Pattern[str], ...]
     unless: tuple[re.Pattern[str], ...]
     cues: frozenset[str]
+    # Literals every match of `pattern` / of each `requires` group contains one of (None: unknown). A rule
+    # none of whose anchors occurs in the text cannot match, so its regexes are not run.
+    anchors: frozenset[str] | None = None
+    requires_anchors: tuple[frozenset[str] | None, ...] = ()
 
 
 class Lexicon:
@@ -222,6 +297,24 @@ class Lexicon:
                   cues=frozenset(r.negation_cues) if r.negation_cues is not None else self._cues)
             for r in spec.rule
         )
+        self._rules = tuple(
+            _Rule(r.spec, r.pattern, r.exempt, r.requires, r.unless, r.cues, _anchors(r.pattern),
+                  tuple(_anchors(p) for p in r.requires))
+            for r in self._rules
+        )
+        # Single-pass prefilter: one Aho-Corasick automaton (pyahocorasick) over every rule's anchors.
+        import ahocorasick
+
+        self._automaton = ahocorasick.Automaton()
+        for rule in self._rules:
+            for group in (rule.anchors, *rule.requires_anchors):
+                for literal in group or ():
+                    if literal != _DIGIT:
+                        self._automaton.add_word(literal, literal)
+        if len(self._automaton):
+            self._automaton.make_automaton()
+        else:
+            self._automaton = None
         # No combined "any rule" pre-pass: one big alternation loses the literal-prefix and charset
         # scans that re does per pattern, and measured slower than running each rule's own pattern.
         self.semantic = None  # optional second stage (bot.compliance.semantic); see with_semantic
@@ -274,9 +367,17 @@ class Lexicon:
         original, norm = text, self._speller(text)
         text = norm.text
         hits: list[Hit] = []
+        # Single-pass prefilter: the anchor literals in the text. A rule whose pattern (or one of whose
+        # required groups) has none of its anchors there is skipped without running a regex.
+        present = {literal for _, literal in self._automaton.iter(text)} if self._automaton is not None else set()
+        if _HAS_DIGIT.search(text):
+            present.add(_DIGIT)
         for rule in self._rules:
+            if rule.anchors is not None and rule.anchors.isdisjoint(present):
+                continue
             # A required group missing from the whole text rules the rule out: cheaper than its pattern.
-            if rule.requires and not all(p.search(text) for p in rule.requires):
+            if rule.requires and not all((a is None or not a.isdisjoint(present)) and p.search(text)
+                                         for a, p in zip(rule.requires_anchors, rule.requires)):
                 continue
             for match in rule.pattern.finditer(text):
                 start, end = match.span()

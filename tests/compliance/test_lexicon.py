@@ -283,3 +283,18 @@ def test_hits_on_respelled_text_point_into_the_original(lexicon):
     hit = lexicon.check(text).hits[0]
     assert hit.rule == "guarantee.principal" and hit.text == "bao本" and text[hit.span[0]:hit.span[1]] == "bao本"
     assert lexicon.normalize("加我Vx").text == "加我微信" and lexicon.normalize("vip").text == "vip"
+
+
+def test_anchor_prefilter_changes_no_verdict():
+    """The Aho-Corasick anchor prefilter only skips rules that cannot match: same hits without it."""
+    from bot.compliance.lexicon import Lexicon, _Rule, load_labelled
+
+    fast = Lexicon.default()
+    slow = Lexicon(fast.spec)
+    slow._automaton = None
+    slow._rules = tuple(_Rule(r.spec, r.pattern, r.exempt, r.requires, r.unless, r.cues, None,
+                              tuple(None for _ in r.requires)) for r in slow._rules)
+    data = Path(__file__).parent / "data"
+    texts = [row["text"] for f in sorted(data.glob("lexicon_*.jsonl")) for row in load_labelled(f)]
+    assert texts
+    assert [fast.check(t) for t in texts] == [slow.check(t) for t in texts]
