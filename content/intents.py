@@ -15,17 +15,25 @@ from content.tokenize import normalise
 
 STOCK_PICK, MARKET_PREDICTION = "stock_pick", "market_prediction"
 ACCOUNT_OPERATION, COMPLAINT, HUMAN = "account_operation", "complaint", "human"
-HANDOFF_INTENTS = (STOCK_PICK, MARKET_PREDICTION, ACCOUNT_OPERATION, COMPLAINT, HUMAN)
+# Questions about the brokerage itself as a listed company or employer (its stock, results, staff pay)
+# and requests for a promise of returns: no library item may answer either.
+COMPANY, GUARANTEE = "company", "guarantee"
+HANDOFF_INTENTS = (STOCK_PICK, MARKET_PREDICTION, ACCOUNT_OPERATION, COMPLAINT, HUMAN, COMPANY, GUARANTEE)
 
 _STOCK = r"(股票|个股|股|票|基金|板块|概念股|转债|标的|龙头)"
 _THIS = r"(这只|那只|这支|那支|这个股|这个票|这票|这股|它|(?<!\d)\d{6}(?!\d))"
 _NOW = r"(现在|今天|明天|最近|下周|这周|本周|近期|当前|目前|年底|明年)"
+# When a prediction is about: the future, or a move just seen (asked to be explained).
+_WHEN = (r"(明天|明日|后天|下周|下个?月|下半年|后市|后面|接下来|未来|短期|最近|近期|这几天|这两天|这周|本周|今年|年底|明年|"
+         r"上市(第一天|首日)|首日|开盘后)")
+_NEXT = r"(会不会|能不能|会|能|还能|还会|可能|有没有可能)"
+_MOVE = r"(再)?(涨|跌|升值|贬值|摘帽|回到|涨回|翻倍|(很|更|变|走)(高|低)|(高|低)(吗|么|不)|反弹|回调)"
 # Messages about fraud or about someone else acting are questions for the library, not requests.
 _ABOUT_FRAUD = re.compile(r"骗|诈骗|非法|合法|冒充|核实|陷阱|荐股群|是真的吗|可信|靠谱吗|防范|区别|有人说|自称|直播|网红|视频|群")
 _ABOUT_OTHERS = re.compile(r"家人|家里|子女|孩子|儿子|女儿|老伴|老公|老婆|父母|爸妈|朋友|别人|他人")
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (COMPLAINT, re.compile(
-        r"投诉|举报|12386|维权|索赔|赔偿|赔钱|退钱|坑人|坑钱|骗钱|太坑|黑心|垃圾券商|垃圾公司|"
+        r"投诉|举报|12386|(?<!怎么)(?<!如何)(?<!怎样)维权|索赔|赔偿|赔钱|(要|得|必须)?赔(我|给我)|退钱|坑人|坑钱|骗钱|太坑|黑心|垃圾券商|垃圾公司|"
         r"态度(太|很|真|好)?差|不满意|差评|曝光你们|告你们|起诉你们|向监管(部门)?反映")),
     (HUMAN, re.compile(
         r"(转|找|要|接|叫|换)(个)?(人工|真人|活人)|人工(客服|服务)|真人(客服|回复)|(你是|是不是)(机器人|ai|人工智能)|"
@@ -34,7 +42,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"不要机器人|别用机器人")),
     (ACCOUNT_OPERATION, re.compile(
         r"(帮|替|代)(我|俺|咱)(们)?[^，。？！?!]{0,8}?(买|卖|下单|下个单|下一单|操作|交易|申购|赎回|抢|挂单|清仓|建仓|加仓|"
-        r"减仓|撤单|打新|转账|理财|管理账户|炒)|"
+        r"减仓|撤单|打新|转账|理财|管理账户|炒|撤|转|改|重置|开通|登|查|解冻|解锁|销户|绑|换|挂|申请|提现|取)|"
+        r"(给|帮|替)(我|俺)把[^，。？！?!]{0,10}(撤|卖|买|改|转|开|换|绑|解|销|挂|清|重置|设|登|取)|"
         r"代客(操作|交易|理财|下单)|代(我)?操作|帮忙(买|卖|下单|操作|清仓)|(账户|账号|密码)(给你|交给你|发给你|借给你)|"
         r"(把|将)(我的)?(账户|账号|密码)(给|交给|发给|借给)(你|您)|(你|您|你们)(帮|替)我(管|操作|炒)|全权(委托|交给)")),
     (STOCK_PICK, re.compile(
@@ -45,7 +54,14 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"涨停(股|板)?(推荐|预测)|" + _THIS + r"[^，。？！?!]{0,8}(能|可以|值得|适合|还能|要不要|该不该)(买|卖|入手|抄底|"
         r"上车|加仓|持有|拿|补仓|割肉|止损)|(值得|适合)(买|入手|投资|上车)(吗|么|不|嘛)|(要不要|该不该|应不应该|应该不应该)"
         r"(买|卖|加仓|补仓|割肉|止损|抄底|清仓|持有|拿着|卖掉|跑)|(该|要|能|可以)?(割肉|补仓|抄底|上车)|(该|要)止盈|"
-        r"(?<!\d)\d{6}(?!\d).*(怎么样|如何|能买|能拿|前景|目标价)|目标价|内幕消息|内部消息|有没有消息|带我(炒|赚)")),
+        r"(?<!\d)\d{6}(?!\d).*(怎么样|如何|能买|能拿|前景|目标价)|目标价|内幕消息|内部消息|有没有消息|带我(炒|赚)|"
+        r"哪(一|几)?(只|支)[^，。？！?!]{0,8}(值得|好|能|可以|最|会|申购|买|赚|靠谱|稳)|"
+        r"哪(个|些|几个)(股票|个股|基金|新股|转债|债|etf|板块)[^，。？！?!]{0,4}(值得|好|能涨|会涨|最|赚|收益)|"
+        r"哪(个|些|几个)[^，。？！?!]{0,4}(最值得|最好|最稳|最赚|能涨|会涨)|"
+        r"值得(买|申购|入手|投资|上车|打|参与|持有|拿|配置)|"
+        r"(现在|目前|当前|这时候|这个时候)[^，。？！?!]{0,8}(合适|是时候|好时机|时机)|"
+        r"(现在|目前|当前|这时候|这个时候)(还)?(能|可以|适合)(买|入手|进场|上车|加仓)(吗|么|不|嘛)?[?？]*$|"
+        r"(今年|去年|最近|近期|近一年|这几年)[^，。？！?!]{0,3}(收益|业绩|表现|涨幅)(怎么样|如何|好不好|多少|高不高)")),
     (MARKET_PREDICTION, re.compile(
         r"(大盘|行情|股市|a股|市场|指数|上证|沪指|深成指|创业板指|恒指|港股|美股|黄金|金价|汇率|后市|明天|下周|"
         r"今天|下午|节后|年底|明年|未来)[^，。？！?!]{0,8}(会|能|要|还)(不会)?(涨|跌|反弹|回调|见底|见顶|崩|暴跌|大涨|翻红|翻绿)|"
@@ -54,9 +70,22 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"(行情|大盘|后市|股市|指数|a股|市场)[^，。？！?!]{0,4}(怎么走|走势|怎么看|如何看|怎么样)|"
         r"价[^，。？！?!]{0,4}(会|能|要|还)(不会)?(涨|跌|反弹|回调)|什么时候[^，。？！?!]{0,3}牛市|"
         r"(预测|判断|分析)(一下)?(行情|大盘|走势|后市|股价|点位)|走势(如何|怎么样|会怎样)|什么时候[^，。？！?!]{0,3}(涨|跌|见底|见顶|反弹|解套|回本)|"
-        r"牛市(来了|什么时候|要来)|熊市(结束|什么时候)|(明天|下周|后市|后面|接下来)(怎么|怎样)(走|看)|能涨到|会涨到|会跌到")),
+        r"牛市(来了|什么时候|要来)|熊市(结束|什么时候)|(明天|下周|后市|后面|接下来)(怎么|怎样)(走|看)|能涨到|会涨到|会跌到|" +
+        _WHEN + r"[^，。？！?!]{0,8}" + _NEXT + r"[^，。？！?!]{0,3}" + _MOVE + r"|" +
+        _WHEN + r"[^，。？！?!]{0,6}(怎么走|走势|怎么看|如何走)|(汇率|金价|油价|房价|币价)[^，。？！?!]{0,6}(怎么走|走势)|"
+        r"(涨|翻)(了)?几倍|(能|会)(升值|贬值)|(能|会)(回到|涨回|跌回)\d|"
+        r"(今天|今日|昨天|最近|近期|这几天|这两天)[^，。？！?!]{0,6}为(啥|什么|何)[^，。？！?!]{0,4}(跌|涨)|"
+        r"为(啥|什么|何)(一直|又|老是|连续|天天)(跌|涨)|(跌|涨)(了)?(这么多|这么狠|成这样)")),
+    (COMPANY, re.compile(
+        r"(你们|贵|你家)(公司|券商|证券|司)(自己)?(的)?[^，。？！?!]{0,4}(股票|股价|代码|业绩|年报|财报|市值|利润|营收|净利|"
+        r"老板|董事长|总裁|排名|上市)|你们(的)?(老板|董事长|总裁|总经理)(是谁|叫什么)?|"
+        r"你们(公司|券商)?(的)?员工(的)?(工资|待遇|收入)")),
+    (GUARANTEE, re.compile(
+        r"(能|可以|敢|能不能|可不可以)保证[^，。？！?!]{0,8}(不亏|赚|收益|年化|中签|回本|盈利|不跌|涨|%)|"
+        r"保证(不亏|收益|赚钱|盈利|年化)")),
 ]
-_GUARDS = {STOCK_PICK: _ABOUT_FRAUD, HUMAN: _ABOUT_FRAUD, ACCOUNT_OPERATION: _ABOUT_OTHERS}
+_GUARDS = {STOCK_PICK: _ABOUT_FRAUD, HUMAN: _ABOUT_FRAUD, ACCOUNT_OPERATION: _ABOUT_OTHERS, COMPANY: _ABOUT_FRAUD,
+           GUARANTEE: _ABOUT_FRAUD}
 
 _SMALL_TALK = re.compile(
     r"^(你好|您好|hi|hello|hey|嗨|哈喽|在吗|在不在|在么|有人吗|早上好|早安|中午好|下午好|晚上好|晚安|"
@@ -64,7 +93,9 @@ _SMALL_TALK = re.compile(
     r"哈+|呵+|嘿+|[?？!！。.~～👍🙏]+)(啊|呀|哈|啦|了|哦|喔|呢|哟|嘛|~)*[!！。.~～?？]*$")
 _CHITCHAT = re.compile(
     r"你(叫什么|几岁|多大|是男|是女|吃饭|喜欢|会唱|结婚|住哪|是谁)|讲个笑话|天气(怎么样|如何|好)|"
-    r"(吃了吗|吃饭了吗|下班了吗)|无聊|陪我聊|聊聊天|你真(棒|好|聪明|笨)|我(好|很)?(无聊|开心|难过|累)")
+    r"(吃了吗|吃饭了吗|吃了没|下班了吗)|无聊|陪我聊|聊聊天|你真(棒|好|聪明|笨)|我(好|很)?(无聊|开心|难过|累)|"
+    r"辛苦(了|啦|你了)|一起(吃|喝|玩|出去|看电影)|好吃的|外卖|送(什么|啥)礼物|好玩的|(写|做)(个|一下)?(周报|作业|论文)")
+_CLAUSES = re.compile(r"[，,。.!！~～;；\s]+")
 
 
 def classify_intent(text: str) -> str | None:
@@ -81,4 +112,8 @@ def classify_intent(text: str) -> str | None:
 
 def is_small_talk(text: str) -> bool:
     clean = normalise(text or "")
-    return bool(_SMALL_TALK.match(clean) or _CHITCHAT.search(clean))
+    if _SMALL_TALK.match(clean) or _CHITCHAT.search(clean):
+        return True
+    # "谢谢啊，辛苦了", "中午好呀 吃了没": every clause is a greeting or chit-chat.
+    parts = [p for p in _CLAUSES.split(clean) if p]
+    return len(parts) > 1 and all(_SMALL_TALK.match(p) or _CHITCHAT.search(p) for p in parts)

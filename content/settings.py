@@ -67,7 +67,8 @@ class ContentSettings(BaseModel):
     dense_reduce_dims: int = Field(128, ge=8)
     # Intents that make the matcher abstain (the conversation goes to a person instead).
     abstain_intents: list[str] = Field(
-        default_factory=lambda: ["stock_pick", "market_prediction", "account_operation", "complaint", "human"])
+        default_factory=lambda: ["stock_pick", "market_prediction", "account_operation", "complaint", "human",
+                                 "company", "guarantee"])
     # Item kinds the client-question matcher searches (advisor scripts are for people, not clients).
     match_kinds: list[str] = Field(
         default_factory=lambda: ["faq", "education", "article", "product_note", "video"])

@@ -1,9 +1,11 @@
 import pytest
 
 from content.importer import read_records
-from content.intents import (ACCOUNT_OPERATION, COMPLAINT, HUMAN, MARKET_PREDICTION, STOCK_PICK, classify_intent,
-                             is_small_talk)
-from content.settings import STARTER_PACK_DIR
+import json
+
+from content.intents import (ACCOUNT_OPERATION, COMPANY, COMPLAINT, GUARANTEE, HUMAN, MARKET_PREDICTION, STOCK_PICK,
+                             classify_intent, is_small_talk)
+from content.settings import PACKAGE_DIR, STARTER_PACK_DIR
 from content.tokenize import Tokenizer, arabic_numerals
 
 
@@ -48,13 +50,24 @@ def test_character_bigrams_skip_stop_pairs(tokenizer):
     ("帮我把茅台卖了", ACCOUNT_OPERATION), ("密码发给你，你帮我操作", ACCOUNT_OPERATION),
     ("我要投诉你们", COMPLAINT), ("你们态度太差了", COMPLAINT),
     ("转人工", HUMAN), ("你是机器人吗", HUMAN), ("请联系我", HUMAN),
+    ("帮我撤掉那笔委托", ACCOUNT_OPERATION), ("你给我把密码重置一下", ACCOUNT_OPERATION),
+    ("麻烦帮我开通一下创业板", ACCOUNT_OPERATION),
+    ("哪只转债值得打", STOCK_PICK), ("这几个新股哪个最值得", STOCK_PICK), ("现在入场合适吗", STOCK_PICK),
+    ("这只基金今年收益怎么样", STOCK_PICK),
+    ("下周科创板会不会大跌", MARKET_PREDICTION), ("国债逆回购下周利率会高吗", MARKET_PREDICTION),
+    ("上市首日能翻几倍", MARKET_PREDICTION), ("人民币下半年会贬值吗", MARKET_PREDICTION),
+    ("今天大盘为什么大跌", MARKET_PREDICTION), ("你们要赔我", COMPLAINT),
+    ("贵公司的股价怎么这么低", COMPANY), ("你们券商的市值多少", COMPANY), ("你们能保证收益吗", GUARANTEE),
 ])
 def test_must_go_to_a_person(text, intent):
     assert classify_intent(text) == intent
 
 
 @pytest.mark.parametrize("text", ["涨跌幅限制是多少", "怎么撤单", "被骗了怎么办", "收费荐股合法吗",
-                                  "家里人能帮我操作账户吗", "创业板怎么开通", ""])
+                                  "家里人能帮我操作账户吗", "创业板怎么开通", "", "撤单要收费吗", "资金密码怎么改",
+                                  "新股上市首日涨跌幅限制", "新股上市第一天能卖吗", "逆回购利率怎么看",
+                                  "债基为什么会跌", "现金分红和红利再投哪个好", "能不能帮我调低手续费",
+                                  "有人说是你们公司的，拉我进了个荐股群", "小股东怎么维权", "最近能低佣开户吗"])
 def test_business_questions_are_not_handoff_intents(text):
     assert classify_intent(text) is None
 
@@ -66,7 +79,17 @@ def test_no_starter_pack_phrasing_is_taken_for_a_handoff_or_small_talk():
     assert hits == []
 
 
+def test_no_labelled_eval_query_is_taken_for_a_handoff_or_small_talk():
+    hits = []
+    for path in sorted((PACKAGE_DIR / "eval").glob("*.json")):
+        for query in json.loads(path.read_text(encoding="utf-8"))["queries"]:
+            if query["id"] is not None and (classify_intent(query["q"]) or is_small_talk(query["q"])):
+                hits.append((path.name, query["q"]))
+    assert hits == []
+
+
 @pytest.mark.parametrize("text, expected", [("你好", True), ("在吗？", True), ("谢谢啊", True),
-                                            ("今天天气怎么样", True), ("你好，怎么开户", False)])
+                                            ("今天天气怎么样", True), ("你好，怎么开户", False),
+                                            ("谢谢啊，辛苦了", True), ("中午好呀 吃了没", True)])
 def test_small_talk(text, expected):
     assert is_small_talk(text) is expected
