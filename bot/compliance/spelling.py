@@ -21,6 +21,7 @@ from dataclasses import dataclass
 _HANZI = "\u4e00-\u9fff"
 # Full-width digits, letters and ％ to half-width: same length, no offset change. Chinese punctuation
 # (，。：) stays as it is; clauses and sentences are cut on it.
+_FULL_WIDTH = re.compile("[\uff05\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 _WIDTH = {c: c - 0xFEE0 for c in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B), 0xFF05]}
 
 
@@ -99,13 +100,32 @@ class Speller:
             alternatives.append(("(?<![a-z0-9])" if head else "") + f"(?:{_trie_regex(words)})"
                                 + ("(?![a-z0-9])" if tail else ""))
         self._variant = re.compile("|".join(alternatives), re.IGNORECASE) if alternatives else None
+        # Most texts have no variant spelling: a one-pass Aho-Corasick check over the lower-cased text
+        # decides whether the (case-insensitive, slower) variant regex needs to run at all.
+        self._present = None
+        if table:
+            import ahocorasick
+
+            self._present = ahocorasick.Automaton()
+            for spelling in table:
+                self._present.add_word(spelling, spelling)
+            self._present.make_automaton()
         self._separator = (re.compile(f"(?<=[{_HANZI}])[{re.escape(separators)}]+(?=[{_HANZI}])")
                            if separators else None)
 
+    def _maybe_variant(self, text: str) -> bool:
+        lowered = text.lower()
+        if len(lowered) != len(text) or self._present is None or "ſ" in text or "ı" in text:
+            return True  # lower() changed the length, or a letter re.IGNORECASE folds to s/i: regex decides
+        for _ in self._present.iter(lowered):
+            return True
+        return False
+
     def __call__(self, text: str) -> Normalized:
-        text = text.translate(_WIDTH)
+        if _FULL_WIDTH.search(text):
+            text = text.translate(_WIDTH)
         edits: list[tuple[int, int, str]] = []
-        if self._variant is not None:
+        if self._variant is not None and self._maybe_variant(text):
             edits += [(m.start(), m.end(), self._table[m.group().lower()]) for m in self._variant.finditer(text)]
         if self._separator is not None:
             edits += [(m.start(), m.end(), "") for m in self._separator.finditer(text)]
