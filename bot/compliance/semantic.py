@@ -10,7 +10,7 @@ concatenated with character 1–3-gram TF-IDF. Two logistic regressions:
 
 A sentence with P ≥ ``threshold`` becomes a ``Hit`` with rule ``semantic.<category>`` and its
 probability. The threshold is the lowest one at which the out-of-fold precision of repeated
-5-fold cross-validation on the training data is ≥ 0.97 (see ``build``).
+5-fold cross-validation on the training data is ≥ TARGET_PRECISION (0.98 since sem-1817; see ``build``).
 
 Training data: ``tests/compliance/data/lexicon_labelled.jsonl``, ``lexicon_extra.jsonl``, ``lexicon_blind.jsonl``
 and ``lexicon_blind2.jsonl`` (development data since they were scored), ``lexicon_dev.jsonl`` and ``lexicon_dev2.jsonl``; never ``lexicon_holdout.jsonl``. Texts are
@@ -45,7 +45,7 @@ DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "rules" / "semantic_model
 _DATA = Path(__file__).resolve().parents[2] / "tests" / "compliance" / "data"
 TRAINING_FILES = (_DATA / "lexicon_labelled.jsonl", _DATA / "lexicon_extra.jsonl", _DATA / "lexicon_blind.jsonl",
                   _DATA / "lexicon_dev.jsonl", _DATA / "lexicon_blind2.jsonl", _DATA / "lexicon_dev2.jsonl")  # never lexicon_holdout.jsonl: that one measures
-TARGET_PRECISION = 0.97
+TARGET_PRECISION = 0.98  # raised from 0.97 for sem-1817: on CV, 0.97 -> 0.98 saved 8 of 26 combined false positives for 1 of 862 true positives
 NGRAMS = (1, 3)
 
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?\n]*")
@@ -241,7 +241,8 @@ def cross_validate(texts, X_emb, y, cats, *, C: float, folds: int = 5, repeats: 
     return out.mean(axis=0)
 
 
-def build(out: Path = DEFAULT_MODEL_PATH, *, C: float = 16.0, paths=TRAINING_FILES, embedder=None) -> dict:
+def build(out: Path = DEFAULT_MODEL_PATH, *, C: float = 16.0, paths=TRAINING_FILES, embedder=None,
+          target: float = TARGET_PRECISION) -> dict:
     """Embed the training files, cross-validate the threshold, fit on everything, write the npz."""
     from sklearn.metrics import roc_auc_score
 
@@ -256,7 +257,7 @@ def build(out: Path = DEFAULT_MODEL_PATH, *, C: float = 16.0, paths=TRAINING_FIL
     X_emb = embedder.encode(texts)
 
     oof = cross_validate(texts, X_emb, y, cats, C=C)
-    threshold = threshold_for_precision(oof, y)
+    threshold = threshold_for_precision(oof, y, target)
     lex = np.array([not lexicon.check(t).allowed for t in texts])
 
     def scores(pred):
@@ -268,8 +269,14 @@ def build(out: Path = DEFAULT_MODEL_PATH, *, C: float = 16.0, paths=TRAINING_FIL
     vocab = sorted(vec.vocabulary_, key=vec.vocabulary_.get)
     cv = {"folds": 5, "repeats": 3, "auc": round(float(roc_auc_score(y, oof)), 4),
           "classifier": scores(oof >= threshold), "lexicon": scores(lex), "combined": scores(lex | (oof >= threshold))}
+    # What other CV precision targets would give (to choose the target on CV data, not on a blind set).
+    cv["targets"] = {}
+    for other in (0.95, 0.97, 0.98, 0.99):
+        t = threshold_for_precision(oof, y, other)
+        cv["targets"][f"{other:g}"] = {"threshold": round(t, 4), "classifier": scores(oof >= t),
+                                       "combined": scores(lex | (oof >= t))}
     meta = {"version": f"sem-{len(rows)}-C{C:g}", "threshold": round(threshold, 4), "C": C,
-            "target_precision": TARGET_PRECISION, "embedder": getattr(embedder, "key", ""),
+            "target_precision": target, "embedder": getattr(embedder, "key", ""),
             "training": [Path(p).name for p in paths], "sentences": len(rows), "violations": int(y.sum()),
             "ngrams": list(NGRAMS), "cv": cv}
     np.savez_compressed(
@@ -293,8 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", help="train on the labelled files and write the model artifact")
     b.add_argument("--out", type=Path, default=DEFAULT_MODEL_PATH)
     b.add_argument("-C", type=float, default=16.0)
+    b.add_argument("--target", type=float, default=TARGET_PRECISION, help="CV precision the threshold must reach")
     args = parser.parse_args(argv)
-    meta = build(args.out, C=args.C)
+    meta = build(args.out, C=args.C, target=args.target)
     print(json.dumps(meta, ensure_ascii=False, indent=2))
     return 0
 
