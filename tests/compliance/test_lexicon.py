@@ -228,7 +228,11 @@ DEV = Path(__file__).parent / "data" / "lexicon_dev.jsonl"
 HOLDOUT = Path(__file__).parent / "data" / "lexicon_holdout.jsonl"
 
 
-@pytest.mark.parametrize("path", [BLIND, DEV], ids=["blind", "dev"])
+BLIND2 = Path(__file__).parent / "data" / "lexicon_blind2.jsonl"  # blind for 2026.12.08-1 (P 0.984, R 0.807), dev since
+DEV2 = Path(__file__).parent / "data" / "lexicon_dev2.jsonl"  # ours, 2026.12.15-1
+
+
+@pytest.mark.parametrize("path", [BLIND, DEV, BLIND2, DEV2], ids=["blind", "dev", "blind2", "dev2"])
 def test_development_files_meet_the_targets(lexicon, path):
     report = evaluate(lexicon, load_labelled(path))
     assert report["overall"]["precision"] >= 0.95, report["errors"]
@@ -298,3 +302,30 @@ def test_anchor_prefilter_changes_no_verdict():
     texts = [row["text"] for f in sorted(data.glob("lexicon_*.jsonl")) for row in load_labelled(f)]
     assert texts
     assert [fast.check(t) for t in texts] == [slow.check(t) for t in texts]
+
+
+# 2026.12.15-1: general patterns behind the blind2 misses and false positives (our own wording).
+@pytest.mark.parametrize("text,category", [
+    ("我们的投研能力业内第一，明年必然跑赢指数。", "absolute_claim"),
+    ("全网最低的两融利率，别家都比不了。", "absolute_claim"),
+    ("这个组合一定能跑赢沪深300。", "absolute_claim"),
+    ("【内部】收购方案已经过会，下周复牌。", "insider_manipulation"),
+    ("这票后面有人在运作，下周有动作。", "insider_manipulation"),
+    ("并购的事懂的都懂，先上车。", "insider_manipulation"),
+    ("把问卷里的投资目标改成“追求高收益”再交一次。", "risk_assessment"),
+    ("账户全权交给我打理，不用每次都问您。", "account_operation"),
+])
+def test_generalised_2026_12_15_rules_catch(lexicon, text, category):
+    assert category in lexicon.check(text).categories, lexicon.check(text).hits
+
+
+@pytest.mark.parametrize("text", [
+    "监管通报了多起坐庄案件，请远离各类“拉升群”。",
+    "某游资因对倒拉抬股价被罚没五千万元。",
+    "您还没开通创业板权限，所以300750目前无法买入。",
+    "宁德时代停牌期间不能买入也不能卖出。",
+    "公司公告显示重组方案已获通过，股票明日复牌。",
+    "没有人能保证一定跑赢大盘，过往业绩不代表未来。",
+])
+def test_warnings_and_order_explanations_pass(lexicon, text):
+    assert lexicon.check(text).allowed, lexicon.check(text).hits
