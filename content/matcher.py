@@ -103,6 +103,18 @@ class Matcher:
             found = self._settings.thresholds_for("lexical", "use")
         return getattr(found, self._settings.mode)
 
+    def _clear_lead(self, ranked: list[Scored]) -> bool:
+        """The margin rule: under the threshold, but at least `fused_low` and ahead of the next item
+        by `fused_margin` (fused mode, when the backend's thresholds set one)."""
+        if self._settings.mode != "fused" or not ranked:
+            return False
+        found = self._settings.thresholds_for(self.embedder.key, self.embedder.kind)
+        if found.fused_low is None:
+            return False
+        best = ranked[0].fused
+        runner_up = max((x.fused for x in ranked[1:]), default=0.0)
+        return best >= found.fused_low and best - runner_up >= found.fused_margin
+
     def classify_intent(self, text: str) -> str | None:
         return _classify_intent(text)
 
@@ -127,10 +139,11 @@ class Matcher:
         mask = index.eligible(self._clock.now(), tuple(kinds or self._settings.match_kinds))
         bigrams = self._tokenizer.bigrams(question) if self._settings.bigram_weight else ()
         scored = index.candidates(tokens, vector, mask, self._settings.candidate_pool, bigrams)
-        ranked = self._rank(scored)[:max(k, 1)]
+        full = self._rank(scored)
+        ranked = full[:max(k, 1)]
         candidates = [self._candidate(index, s, tokens) for s in ranked]
         threshold = self.threshold()
-        confident = bool(candidates) and candidates[0].score >= threshold
+        confident = bool(candidates) and (candidates[0].score >= threshold or self._clear_lead(full))
         done = time.perf_counter()
         timings = {"embed": (embedded_at - started) * 1e3 if vector is not None else 0.0,
                    "search": (done - embedded_at) * 1e3, "total": (done - started) * 1e3}

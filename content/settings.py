@@ -22,15 +22,20 @@ class Thresholds(BaseModel):
     fused: float = Field(0.6, ge=0, le=2)
     lexical: float = Field(0.35, ge=0, le=2)
     dense: float = Field(0.8, ge=-1, le=1)
+    # Margin rule (fused mode only; None = off): a best score under `fused` but at least `fused_low`
+    # is still confident when it leads the next item's score by at least `fused_margin`.
+    fused_low: float | None = Field(None, ge=0, le=2)
+    fused_margin: float = Field(0.0, ge=0, le=2)
 
 
 def _default_thresholds() -> dict[str, Thresholds]:
     # Keyed by embedding backend kind: cosine scales differ a lot between encoders.
-    # "use": calibrated on content/eval/starter_dev.json (the lowest score above every out-of-scope
-    # query the intent rules let through). "sentence-transformers": provisional until calibrated on
-    # the production model (run `advisor-bot content calibrate` once it is installed).
+    # "use": calibrated on content/eval/starter_dev.json + holdout_dev.json (the lowest score above every
+    # out-of-scope query the intent rules let through; the margin rule likewise, with headroom over the
+    # largest out-of-scope lead, 0.037). "sentence-transformers": provisional until calibrated on the
+    # production model (run `advisor-bot content calibrate` once it is installed).
     return {
-        "use": Thresholds(fused=0.531, lexical=0.294, dense=0.798),
+        "use": Thresholds(fused=0.531, lexical=0.299, dense=0.798, fused_low=0.44, fused_margin=0.06),
         "sentence-transformers": Thresholds(fused=0.60, lexical=0.31, dense=0.75),
     }
 

@@ -166,3 +166,14 @@ def test_another_worker_process_sees_a_retirement(stocked, db_url):
         assert "faq-dormant-reactivate" not in outbox.get(timeout=60)
     finally:
         proc.join(timeout=30)
+
+
+def test_margin_rule_answers_a_clear_lead_under_the_threshold(shared, use_embedder, tokenizer):
+    """"想每个月定投500，怎么设置" scores under the plain threshold but leads the next item clearly."""
+    stocked, clock, matcher = shared
+    result = matcher.match("想每个月定投500，怎么设置", k=1)  # k=1: the lead is still taken over all items
+    assert result.confident and result.best.slug == "faq-fund-dca" and result.best.score < result.threshold
+    from content.settings import Thresholds
+    plain = ContentSettings(embedding_backend="use", thresholds={"use": Thresholds(fused=0.531)})
+    strict = Matcher(matcher._source, plain, clock, embedder=use_embedder, tokenizer=tokenizer)
+    assert strict.match("想每个月定投500，怎么设置").reason == "below_threshold"
