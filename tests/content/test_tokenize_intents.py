@@ -58,6 +58,17 @@ def test_character_bigrams_skip_stop_pairs(tokenizer):
     ("上市首日能翻几倍", MARKET_PREDICTION), ("人民币下半年会贬值吗", MARKET_PREDICTION),
     ("今天大盘为什么大跌", MARKET_PREDICTION), ("你们要赔我", COMPLAINT),
     ("贵公司的股价怎么这么低", COMPANY), ("你们券商的市值多少", COMPANY), ("你们能保证收益吗", GUARANTEE),
+    # General forms: which-one-pays-most picks, A-or-B picks, requests for a sure thing, account requests
+    # with 把…还/调/申购, level predictions (会冲到多少), the company's own dividends.
+    ("买哪种债基回报最高", STOCK_PICK), ("纳指ETF和标普ETF哪个明年涨得多", STOCK_PICK),
+    ("买黄金ETF还是白银基金好", STOCK_PICK), ("光伏还能追吗", STOCK_PICK),
+    ("有没有稳赚的办法", GUARANTEE), ("这个产品能稳拿4%的利息吗", GUARANTEE),
+    ("保证年化8%我就买", GUARANTEE),
+    ("帮我把两融欠款还掉", ACCOUNT_OPERATION), ("麻烦帮我把那只新债申购了", ACCOUNT_OPERATION),
+    ("帮我把测评等级调高一点", ACCOUNT_OPERATION), ("帮我设一个止损单", ACCOUNT_OPERATION),
+    ("帮我看下我的仓位", ACCOUNT_OPERATION), ("帮我查查我老婆账户的余额", ACCOUNT_OPERATION),
+    ("月底国债收益率会跌到多少", MARKET_PREDICTION), ("下个月会降准吗", MARKET_PREDICTION),
+    ("贵公司去年每股派息多少", COMPANY), ("你们券商年报分红方案出了吗", COMPANY),
 ])
 def test_must_go_to_a_person(text, intent):
     assert classify_intent(text) == intent
@@ -67,7 +78,9 @@ def test_must_go_to_a_person(text, intent):
                                   "家里人能帮我操作账户吗", "创业板怎么开通", "", "撤单要收费吗", "资金密码怎么改",
                                   "新股上市首日涨跌幅限制", "新股上市第一天能卖吗", "逆回购利率怎么看",
                                   "债基为什么会跌", "现金分红和红利再投哪个好", "能不能帮我调低手续费",
-                                  "有人说是你们公司的，拉我进了个荐股群", "小股东怎么维权", "最近能低佣开户吗"])
+                                  "有人说是你们公司的，拉我进了个荐股群", "小股东怎么维权", "最近能低佣开户吗",
+                                  "打新是不是稳赚不赔", "买港股用人民币还是港币", "保证金比例降到80%什么意思",
+                                  "我儿子能帮我把钱转出来吗", "分红什么时候到账"])
 def test_business_questions_are_not_handoff_intents(text):
     assert classify_intent(text) is None
 
