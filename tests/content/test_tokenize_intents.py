@@ -36,6 +36,15 @@ def test_phrase_rules_keep_the_direction_of_a_bank_transfer(tokenizer):
     assert "创业板" in tokenizer.tokens("301开头的买不了") and "周末" in tokenizer.tokens("周六能转账吗")
 
 
+def test_abbreviations_codes_rates_and_ages(tokenizer):
+    assert "创业板" in tokenizer.tokens("kcb和cyb哪个门槛高") and "港股通" in tokenizer.tokens("ggt怎么开")
+    assert "逆回购" in tokenizer.tokens("131810是什么") and "逆回购" in tokenizer.tokens("国债逆回够")
+    assert "佣金" in tokenizer.tokens("万1.5贵不贵") and "佣金" not in tokenizer.tokens("开户要5万1千吗")
+    assert "佣金" not in tokenizer.tokens("万一被骗了怎么办")
+    assert "未成年人" in tokenizer.tokens("16岁能炒股吗") and "老年人" in tokenizer.tokens("六十五岁还能开户吗")
+    assert "老年人" not in tokenizer.tokens("25岁能开户吗")
+
+
 def test_character_bigrams_skip_stop_pairs(tokenizer):
     grams = tokenizer.bigrams("开户要钱吗")
     assert "开户" in grams and "户要" in grams and "钱吗" in grams
