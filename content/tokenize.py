@@ -40,15 +40,18 @@ def _numeral_value(text: str) -> int | None:
     return total + (digit or 0)
 
 
+_WAN = re.compile(r"(?<=\d)w(?![a-z])")
+
+
 def arabic_numerals(text: str) -> str:
-    """五十万 → 50万, 十转五 → 10转5, 百分之二十 → 20% (only before units, so 一定/一般 stay)."""
+    """五十万 → 50万, 十转五 → 10转5, 百分之二十 → 20%, 50w → 50万 (only before units, so 一定/一般 stay)."""
     def repl(m: re.Match) -> str:
         numeral = m.group(2) or m.group(4)
         value = _numeral_value(numeral)
         if value is None or (len(numeral) == 1 and numeral in "千百"):
             return m.group(0)
         return f"{value}%" if (m.group(1) or m.group(4)) else str(value)
-    text = _NUMERAL.sub(repl, text)
+    text = _WAN.sub("万", _NUMERAL.sub(repl, text))  # 50w → 50万
     return _RATIO.sub(lambda m: m.group(1) + str(_numeral_value(m.group(2)) or m.group(2)), text)  # 10转五
 
 

@@ -43,6 +43,7 @@ def test_abbreviations_codes_rates_and_ages(tokenizer):
     assert "佣金" not in tokenizer.tokens("万一被骗了怎么办")
     assert "未成年人" in tokenizer.tokens("16岁能炒股吗") and "老年人" in tokenizer.tokens("六十五岁还能开户吗")
     assert "老年人" not in tokenizer.tokens("25岁能开户吗")
+    assert "可转债" in tokenizer.tokens("kzz是啥") and arabic_numerals("要50w吗") == "要50万吗"
 
 
 def test_character_bigrams_skip_stop_pairs(tokenizer):
