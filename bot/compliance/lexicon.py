@@ -36,6 +36,7 @@ _CLAUSE_END = re.compile(r"[，,；;。！？!?\n：:]")
 _NEGATION_CHARS = frozenset("不没无未非别勿莫")
 _DIGIT = "\\d"  # stands for "any character \\d matches" in a first-character set
 _HAS_DIGIT = re.compile(r"\d")
+_OFFER = re.compile(r"(要不要|用不用|需不需要|要不)(?=我)")  # an offer, not a negation
 
 
 class LexiconError(ValueError):
@@ -439,6 +440,9 @@ class Lexicon:
             return False
         tail = _tokens(prefix)[-self._window:]
         joined = "".join(tail)
+        if "不" in joined and _OFFER.search(joined):  # 「要不要我远程帮你登录」 offers; it negates nothing
+            joined = _OFFER.sub("", joined)
+            tail = _tokens(joined) if joined else []
         multi = self._multi_cues[rule.spec.id]
         if multi is not None and multi.search(joined):  # jieba may split 「不构成」
             return True

@@ -232,7 +232,11 @@ BLIND2 = Path(__file__).parent / "data" / "lexicon_blind2.jsonl"  # blind for 20
 DEV2 = Path(__file__).parent / "data" / "lexicon_dev2.jsonl"  # ours, 2026.12.15-1
 
 
-@pytest.mark.parametrize("path", [BLIND, DEV, BLIND2, DEV2], ids=["blind", "dev", "blind2", "dev2"])
+BLIND3 = Path(__file__).parent / "data" / "lexicon_blind3.jsonl"  # blind for 2026.12.15-1 (P 0.944, R 0.760), dev since
+DEV3 = Path(__file__).parent / "data" / "lexicon_dev3.jsonl"  # ours, 2026.12.22-1
+
+
+@pytest.mark.parametrize("path", [BLIND, DEV, BLIND2, DEV2, DEV3], ids=["blind", "dev", "blind2", "dev2", "dev3"])
 def test_development_files_meet_the_targets(lexicon, path):
     report = evaluate(lexicon, load_labelled(path))
     assert report["overall"]["precision"] >= 0.95, report["errors"]
@@ -328,4 +332,44 @@ def test_generalised_2026_12_15_rules_catch(lexicon, text, category):
     "没有人能保证一定跑赢大盘，过往业绩不代表未来。",
 ])
 def test_warnings_and_order_explanations_pass(lexicon, text):
+    assert lexicon.check(text).allowed, lexicon.check(text).hits
+
+
+# blind3 was scored blind for 2026.12.15-1 (rules P 0.944 / R 0.760) and tuned on for 2026.12.22-1
+# (P 1.000 / R 0.968 in-sample). A floor against regressions, not an estimate.
+def test_blind3_does_not_regress(lexicon):
+    report = evaluate(lexicon, load_labelled(BLIND3))
+    assert report["sentences"] == 300
+    assert report["overall"]["precision"] >= 0.98, report["errors"]
+    assert report["overall"]["recall"] >= 0.95, report["errors"]
+
+
+# 2026.12.22-1: the general patterns behind the blind3 errors (our own wording, not blind3's).
+@pytest.mark.parametrize("text,category", [
+    ("风险测评时“投资期限”那题选10年以上，“投资目标”勾积极进取。", "risk_assessment"),
+    ("问卷里问您“能承受多大亏损”，就选“能接受全部损失”。", "risk_assessment"),
+    ("测评时职业那栏填企业高管，学历写硕士，评级就上去了。", "risk_assessment"),
+    ("就说自己炒过十年股，系统又查不到。", "risk_assessment"),
+    ("我们的开户速度全行业最快，没有第二家比得上。", "absolute_claim"),
+    ("降息以后一定会走出一波大行情，百分之百确定。", "absolute_claim"),
+    ("合同外咱们私下签个协议，承诺年化不低于12%。", "guarantee"),
+    ("跟单费按盈利的30%收，月底转到助理的个人支付宝。", "private_payment"),
+    ("要不要我远程帮您登录一下？", "account_operation"),
+])
+def test_generalised_2026_12_22_rules_catch(lexicon, text, category):
+    assert category in lexicon.check(text).categories, lexicon.check(text).hits
+
+
+@pytest.mark.parametrize("text", [
+    "天冷了注意保暖，有事随时给我打个电话。",
+    "有人让您扫他的个人收款码交“会员费”，这肯定有问题，千万别付。",
+    "您要卖的话我这边操作不了，打开APP点“卖出”就行，我可以一步步教您。",
+    "全权委托是不允许的，我可以教您设置条件单。",
+    "家人替您下单也有风险，还是建议您本人操作。",
+    "如果您更看重本金安全，可以看看国债逆回购。",
+    "年报公告前三十日是窗口期，董监高不能买卖本公司股票。",
+    "测评里“投资经验”那题请按您的实际情况选。",
+    "我们拉一下群公告，提醒大家明天的直播时间。",
+])
+def test_refusals_preferences_and_rule_explanations_pass(lexicon, text):
     assert lexicon.check(text).allowed, lexicon.check(text).hits
