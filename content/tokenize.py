@@ -77,6 +77,19 @@ def _read_phrases(path: Path) -> list[tuple[re.Pattern[str], tuple[str, ...]]]:
     return rules
 
 
+def _read_aliases(path: Path) -> tuple[dict[str, str], re.Pattern[str] | None]:
+    aliases = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            alias, word = line.split("\t")
+            aliases[alias.strip()] = word.strip()
+    if not aliases:
+        return aliases, None
+    alternatives = "|".join(rf"(?<![a-z]){re.escape(a)}(?![a-z])" if a.isascii() else re.escape(a)
+                            for a in sorted(aliases, key=len, reverse=True))
+    return aliases, re.compile(alternatives)
+
+
 def _read_synonyms(path: Path) -> dict[str, tuple[str, ...]]:
     expansions: dict[str, list[str]] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -100,6 +113,7 @@ class Tokenizer:
         self._stop = _read_words(RESOURCES / "stopwords.txt")
         self._synonyms = _read_synonyms(RESOURCES / "synonyms.txt")
         self._phrases = _read_phrases(RESOURCES / "phrases.txt")
+        self._alias_map, self._alias_re = _read_aliases(RESOURCES / "aliases.txt")
         self._lock = threading.Lock()
         self._ready = False
         self.tokens = lru_cache(maxsize=20_000)(self._tokens)  # queries; content is cached per version
@@ -120,7 +134,7 @@ class Tokenizer:
     def _tokens(self, text: str) -> tuple[str, ...]:
         """Search-mode tokens without stop words, plus synonym expansions and phrase-rule tokens."""
         self._ensure_ready()
-        clean = arabic_numerals(normalise(text))
+        clean = self._aliases(arabic_numerals(normalise(text)))
         out: list[str] = []
         for token in self._jieba.cut_for_search(clean):
             token = token.strip()
@@ -132,6 +146,9 @@ class Tokenizer:
             if pattern.search(clean):
                 out.extend(extra)
         return tuple(out)
+
+    def _aliases(self, text: str) -> str:
+        return self._alias_re.sub(lambda m: self._alias_map[m.group(0)], text) if self._alias_re else text
 
     def _bigrams(self, text: str) -> tuple[str, ...]:
         """Character bigrams (runs of Chinese characters, digits and letters), skipping pairs of

@@ -38,6 +38,7 @@ def test_phrase_rules_keep_the_direction_of_a_bank_transfer(tokenizer):
 
 def test_abbreviations_codes_rates_and_ages(tokenizer):
     assert "创业板" in tokenizer.tokens("kcb和cyb哪个门槛高") and "港股通" in tokenizer.tokens("ggt怎么开")
+    assert "cyb" not in tokenizer.tokens("cyb权限") and "创业板" not in tokenizer.tokens("abcyb")
     assert "逆回购" in tokenizer.tokens("131810是什么") and "逆回购" in tokenizer.tokens("国债逆回够")
     assert "佣金" in tokenizer.tokens("万1.5贵不贵") and "佣金" not in tokenizer.tokens("开户要5万1千吗")
     assert "佣金" not in tokenizer.tokens("万一被骗了怎么办")
