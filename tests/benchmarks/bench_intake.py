@@ -5,7 +5,7 @@ load-generator process sends freshly encrypted text messages with distinct MsgId
 rates. Prints achieved rate, p50/p99 latency, CPU per request, and checks that every event reached
 the inbox exactly once.
 
-    python -m tests.benchmarks.bench_intake [--rates 100,500,1000,1500] [--seconds 10] [--workers 4]
+    python -m tests.benchmarks.bench_intake [--rates 100,500,1000,1500,2000] [--seconds 10] [--workers 4]
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def _requests(n: int, offset: int, port: int) -> list[str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rates", default="100,500,1000,1500")
+    ap.add_argument("--rates", default="100,500,1000,1500,2000")
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--threads", type=int, default=1)
