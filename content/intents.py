@@ -18,6 +18,9 @@ ACCOUNT_OPERATION, COMPLAINT, HUMAN = "account_operation", "complaint", "human"
 # Questions about the brokerage itself as a listed company or employer (its stock, results, staff pay)
 # and requests for a promise of returns: no library item may answer either.
 COMPANY, GUARANTEE = "company", "guarantee"
+# Personal finance outside securities (credit cards, loans, insurance claims, social security, payroll tax):
+# no library item answers it, and it needs no person either; the matcher abstains.
+OTHER_FINANCE = "other_finance"
 HANDOFF_INTENTS = (STOCK_PICK, MARKET_PREDICTION, ACCOUNT_OPERATION, COMPLAINT, HUMAN, COMPANY, GUARANTEE)
 
 _STOCK = r"(股票|个股|股|票|基金|板块|概念股|转债|标的|龙头)"
@@ -27,10 +30,23 @@ _NOW = r"(现在|今天|明天|最近|下周|这周|本周|近期|当前|目前|
 _WHEN = (r"(明天|明日|后天|下周|下个?月|下半年|后市|后面|接下来|未来|短期|最近|近期|这几天|这两天|这周|本周|今年|年底|明年|"
          r"上市(第一天|首日)|首日|开盘后)")
 _NEXT = r"(会不会|能不能|会|能|还能|还会|可能|有没有可能)"
-_MOVE = r"(再)?(涨|跌|升值|贬值|摘帽|回到|涨回|翻倍|降息|加息|降准|(很|更|变|走)(高|低)|(高|低)(吗|么|不)|反弹|回调)"
+_MOVE = r"(再)?((升|涨)还是(贬|跌)|飙|涨|跌|升值|贬值|摘帽|回到|涨回|翻倍|降息|加息|降准|(很|更|变|走)(高|低)|(高|低)(吗|么|不)|反弹|回调)"
 # Messages about fraud or about someone else acting are questions for the library, not requests.
 _ABOUT_FRAUD = re.compile(r"骗|诈骗|非法|合法|冒充|核实|陷阱|荐股群|是真的吗|可信|靠谱吗|防范|区别|有人说|自称|直播|网红|视频|群")
 _ABOUT_OTHERS = re.compile(r"家人|家里|子女|孩子|儿子|女儿|老伴|老公|老婆|父母|爸妈|朋友|别人|他人")
+# Questions about a rule, legality or risk ("…算违法吗", "跌到多少会被强平", "有什么风险", "怎么算") are
+# questions for the library, not picks, predictions or requests for a promise.
+_ABOUT_RULES = re.compile(
+    r"违法|违规|犯法|合法|合规|有(什么|哪些|啥)风险|风险(大|高)?(吗|么|不)|风险(是什么|在哪)|怎么算|如何算|怎么计算|"
+    r"怎么收|(会|就|才)(被)?(强平|强制平仓|平仓|爆仓)|警戒线|平仓线|规定|规则|(限制|上限|下限|门槛)(是)?多少")
+# Securities words: a message with one is left to the library (银证转账, 股息红利税, 借钱炒股, 个人养老金).
+_SECURITIES = re.compile(
+    r"股|证券|券商|账户|账号|基金|融资|融券|两融|逆回购|国债|债券|可转债|etf|分红|股息|红利|存管|银证|绑|转账|"
+    r"转入|转出|出金|入金|个人养老金|理财|开户")
+_OTHER_FINANCE = re.compile(
+    r"信用卡|分期|房贷|车贷|网贷|消费贷|贷款|花呗|借呗|白条|(借|贷)(我|给我)(点|些|一点|一些|点儿)?钱|借(点|些)钱|(能|可以)借钱|"
+    r"保险(怎么|如何|理赔|报销|买|续保|退保)|理赔|车险|医保|社保|公积金|退休金|养老保险|工资(条|个税|扣税|交税|怎么算)|"
+    r"年终奖|专项附加扣除|个税(退税|汇算|app)|(银行)?(存款|定期)利率|大额存单")
 # ...unless the message itself opens with a request ("帮我查一下我老公的账户").
 _REQUEST = re.compile(r"^(请|麻烦)?(你|您)?(帮|替)(我|俺)")
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -44,7 +60,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"不要机器人|别用机器人")),
     (ACCOUNT_OPERATION, re.compile(
         r"(帮|替|代)(我|俺|咱)(们)?[^，。？！?!]{0,8}?(买|卖|下单|下个单|下一单|操作|交易|申购|赎回|抢|挂单|清仓|建仓|加仓|"
-        r"减仓|撤单|打新|转账|理财|管理账户|炒|撤|转|改|重置|开通|登|查|解冻|解锁|销户|绑|换|挂|申请|提现|取)|"
+        r"减仓|撤单|打新|转账|理财|管理账户|炒|撤|转|改|重置|开通|登|查|解冻|解锁|销户|绑|换|挂|申请|提现|取|"
+        r"还(一下|下|掉|了|款|上|清))|"
         r"(给|帮|替)(我|俺)把[^，。？！?!]{0,10}(撤|卖|买|改|转|开|换|绑|解|销|挂|清|重置|设|登|取|还|调|平|申购|赎回|交)|"
         r"(帮|替)(我|俺)(设|设置|挂)(个|一个|一下|下)?[^，。？！?!]{0,4}(单|止损|止盈)|"
         r"(帮|替)(我|俺)(看看|看下|看一下|瞧瞧)(我的)?(持仓|仓位|账户|股票|基金|组合)|"
@@ -63,7 +80,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"(?<!\d)\d{6}(?!\d).*(怎么样|如何|能买|能拿|前景|目标价)|目标价|内幕消息|内部消息|有没有消息|带我(炒|赚)|"
         r"哪(一|几)?(只|支)[^，。？！?!]{0,8}(值得|好|能|可以|最|会|申购|买|赚|靠谱|稳)|"
         r"哪(个|些|几个)(股票|个股|基金|新股|转债|债|etf|板块)[^，。？！?!]{0,4}(值得|好|能涨|会涨|最|赚|收益)|"
-        r"哪(个|些|几个)[^，。？！?!]{0,4}(最值得|最好|最稳|最赚|能涨|会涨)|"
+        r"哪(个|些|几个|种|类|款|家|只|支)[^，。？！?!]{0,10}(最值得|最好|最稳|最赚|最划算|最靠谱|收益最高|回报最高|能涨|会涨|推荐)|"
+        r"(什么|啥)[^，。？！?!]{0,8}(最值得|最好|最赚钱|收益最高|回报最高)|推荐(一|几|两|三|个)(只|支|个|款|些)|"
+        r"(最近|现在|目前|近期)(有)?(什么|啥|哪些)(热点|机会|题材|风口)|"
         r"值得(买|申购|入手|投资|上车|打|参与|持有|拿|配置)|"
         r"(现在|目前|当前|这时候|这个时候)[^，。？！?!]{0,8}(合适|是时候|好时机|时机)|"
         r"(现在|目前|当前|这时候|这个时候)(还)?(能|可以|适合)(买|入手|进场|上车|加仓)(吗|么|不|嘛)?[?？]*$|"
@@ -71,7 +90,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (MARKET_PREDICTION, re.compile(
         r"(大盘|行情|股市|a股|市场|指数|上证|沪指|深成指|创业板指|恒指|港股|美股|黄金|金价|汇率|后市|明天|下周|"
         r"今天|下午|节后|年底|明年|未来)[^，。？！?!]{0,8}(会|能|要|还)(不会)?(涨|跌|反弹|回调|见底|见顶|崩|暴跌|大涨|翻红|翻绿)|"
-        r"(会不会|能不能|会否)(涨|跌|反弹|见底|见顶|崩盘|暴跌)|还(会|能|要)(涨|跌)(吗|么|多少)?|(涨|跌)到(多少|哪|几)|"
+        r"(会不会|能不能|会否)(涨|跌|反弹|见底|见顶|崩盘|暴跌)|(什么时候|何时|会不会|还会|还要)(再)?(降息|加息|降准)|"
+        r"还(会|能|要)(涨|跌)(吗|么|多少)?|(涨|跌)到(多少|哪|几)|"
         r"(能|会|要|可以)(到|上|破|跌破|站上)\d{3,5}点|"
         r"(行情|大盘|后市|股市|指数|a股|市场)[^，。？！?!]{0,4}(怎么走|走势|怎么看|如何看|怎么样)|"
         r"价[^，。？！?!]{0,4}(会|能|要|还)(不会)?(涨|跌|反弹|回调)|什么时候[^，。？！?!]{0,3}牛市|"
@@ -85,15 +105,20 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (COMPANY, re.compile(
         r"(你们|贵|你家)(公司|券商|证券|司)(自己)?(的)?[^，。？！?!]{0,8}(股票|股价|代码|业绩|年报|财报|市值|利润|营收|净利|分红|派息|股息|每股|送股|"
         r"老板|董事长|总裁|排名|上市)|你们(的)?(老板|董事长|总裁|总经理)(是谁|叫什么)?|"
-        r"你们(公司|券商)?(的)?员工(的)?(工资|待遇|收入)")),
+        r"你们(公司|券商)?(的)?员工(的)?(工资|待遇|收入)|(你们|贵)(公司|券商)?[^，。？！?!]{0,4}(招人|招聘|实习|校招|社招|缺人)|"
+        r"(投|发)简历|(去|来)你们(公司|那)?(实习|上班|工作)")),
     (GUARANTEE, re.compile(
         r"(能|可以|敢|能不能|可不可以)保证[^，。？！?!]{0,8}(不亏|赚|收益|年化|中签|回本|盈利|不跌|涨|%)|"
         r"保证(?!金)[^，。？！?!]{0,6}(不亏|收益|赚|盈利|年化|回本|\d+%)|"
         r"(有没有|有无|有什么|推荐|给我|求|来个|来点|找)[^，。？！?!]{0,6}(稳赚|稳赢|包赚|只赚不赔|稳拿|保本保收益|保收益|零风险高收益)|"
+        r"(稳赚|稳赢|包赚|只赚不赔|保本保收益|保收益|零风险高收益)[^，。？！?!]{0,4}(产品|理财|基金|办法|门路|项目)"
+        r"[^，。？！?!]{0,2}(有吗|有没有|有不|推荐)|"
         r"(能|可以|会)(稳|保证)(拿|赚|赢|收)[^，。？！?!]{0,6}(\d|%|分红|收益|利息)")),
 ]
-_GUARDS = {STOCK_PICK: _ABOUT_FRAUD, HUMAN: _ABOUT_FRAUD, ACCOUNT_OPERATION: _ABOUT_OTHERS, COMPANY: _ABOUT_FRAUD,
-           GUARANTEE: _ABOUT_FRAUD}
+_PATTERNS.append((OTHER_FINANCE, _OTHER_FINANCE))
+_GUARDS = {STOCK_PICK: (_ABOUT_FRAUD, _ABOUT_RULES), HUMAN: (_ABOUT_FRAUD,), ACCOUNT_OPERATION: (_ABOUT_OTHERS,),
+           COMPANY: (_ABOUT_FRAUD,), GUARANTEE: (_ABOUT_FRAUD, _ABOUT_RULES), MARKET_PREDICTION: (_ABOUT_RULES,),
+           OTHER_FINANCE: (_SECURITIES,)}
 
 _SMALL_TALK = re.compile(
     r"^(你好|您好|hi|hello|hey|嗨|哈喽|在吗|在不在|在么|有人吗|早上好|早安|中午好|下午好|晚上好|晚安|"
@@ -102,7 +127,11 @@ _SMALL_TALK = re.compile(
 _CHITCHAT = re.compile(
     r"你(叫什么|几岁|多大|是男|是女|吃饭|喜欢|会唱|结婚|住哪|是谁)|讲个笑话|天气(怎么样|如何|好)|"
     r"(吃了吗|吃饭了吗|吃了没|下班了吗)|无聊|陪我聊|聊聊天|你真(棒|好|聪明|笨)|我(好|很)?(无聊|开心|难过|累)|"
-    r"辛苦(了|啦|你了)|一起(吃|喝|玩|出去|看电影)|好吃的|外卖|送(什么|啥)礼物|好玩的|(写|做)(个|一下)?(周报|作业|论文)")
+    r"辛苦(了|啦|你了)|一起(吃|喝|玩|出去|看电影)|好吃的|外卖|送(什么|啥)礼物|好玩的|(写|做)(个|一下)?(周报|作业|论文)|"
+    # everyday errands and health: nothing a brokerage library answers
+    r"(早饭|午饭|晚饭|中午|晚上|今晚|早上|夜宵)[^，。？！?!]{0,3}吃(什么|啥)|吃(什么|啥)药|(下雨|下雪|气温|刮风)(吗|么|不)|"
+    r"(订|买|抢)(一|两|张)?[^，。？！?!]{0,6}(机票|高铁票|火车票|车票|电影票|门票)|(写|开)(个|一)?(张|份)?请假条|"
+    r"办(个)?护照|怎么办(护照|签证|身份证)|发烧|感冒|血压|头疼|(老婆|老公|女朋友|男朋友)(生气|吵架)")
 _CLAUSES = re.compile(r"[，,。.!！~～;；\s]+")
 
 
@@ -112,8 +141,8 @@ def classify_intent(text: str) -> str | None:
     if not clean:
         return None
     for intent, pattern in _PATTERNS:
-        guard = _GUARDS.get(intent)
-        guarded = guard is not None and guard.search(clean) and not (intent == ACCOUNT_OPERATION and _REQUEST.match(clean))
+        guarded = any(g.search(clean) for g in _GUARDS.get(intent, ())) and not (
+            intent == ACCOUNT_OPERATION and _REQUEST.match(clean))
         if pattern.search(clean) and not guarded:
             return intent
     return None

@@ -73,7 +73,7 @@ class ContentSettings(BaseModel):
     # Intents that make the matcher abstain (the conversation goes to a person instead).
     abstain_intents: list[str] = Field(
         default_factory=lambda: ["stock_pick", "market_prediction", "account_operation", "complaint", "human",
-                                 "company", "guarantee"])
+                                 "company", "guarantee", "other_finance"])
     # Item kinds the client-question matcher searches (advisor scripts are for people, not clients).
     match_kinds: list[str] = Field(
         default_factory=lambda: ["faq", "education", "article", "product_note", "video"])

@@ -3,8 +3,8 @@ import pytest
 from content.importer import read_records
 import json
 
-from content.intents import (ACCOUNT_OPERATION, COMPANY, COMPLAINT, GUARANTEE, HUMAN, MARKET_PREDICTION, STOCK_PICK,
-                             classify_intent, is_small_talk)
+from content.intents import (ACCOUNT_OPERATION, COMPANY, COMPLAINT, GUARANTEE, HUMAN, MARKET_PREDICTION,
+                             OTHER_FINANCE, STOCK_PICK, classify_intent, is_small_talk)
 from content.settings import PACKAGE_DIR, STARTER_PACK_DIR
 from content.tokenize import Tokenizer, arabic_numerals
 
@@ -80,6 +80,15 @@ def test_character_bigrams_skip_stop_pairs(tokenizer):
     ("帮我看下我的仓位", ACCOUNT_OPERATION), ("帮我查查我老婆账户的余额", ACCOUNT_OPERATION),
     ("月底国债收益率会跌到多少", MARKET_PREDICTION), ("下个月会降准吗", MARKET_PREDICTION),
     ("贵公司去年每股派息多少", COMPANY), ("你们券商年报分红方案出了吗", COMPANY),
+    # Picks without 买 (哪个/哪种/什么 … 最好/收益最高/推荐), rate decisions, 帮我还, sure-thing products, jobs.
+    ("哪种理财收益最高", STOCK_PICK), ("哪家的货币基金最值得", STOCK_PICK), ("什么债券基金最好", STOCK_PICK),
+    ("给我推荐一只明天涨停的", STOCK_PICK), ("最近有什么热点", STOCK_PICK),
+    ("央行什么时候降息", MARKET_PREDICTION), ("汇率接下来会升还是贬", MARKET_PREDICTION),
+    ("帮我还一下融资欠款", ACCOUNT_OPERATION), ("保本保收益的产品有吗", GUARANTEE), ("你们公司招人吗", COMPANY),
+    # Personal finance outside securities.
+    ("信用卡分期怎么还", OTHER_FINANCE), ("能借我点钱吗", OTHER_FINANCE), ("房贷要不要提前还", OTHER_FINANCE),
+    ("车贷利息多少", OTHER_FINANCE), ("网贷逾期了怎么办", OTHER_FINANCE), ("车险理赔流程", OTHER_FINANCE),
+    ("社保断缴有影响吗", OTHER_FINANCE), ("公积金怎么提取", OTHER_FINANCE), ("工资个税怎么算的", OTHER_FINANCE),
 ])
 def test_must_go_to_a_person(text, intent):
     assert classify_intent(text) == intent
@@ -91,7 +100,13 @@ def test_must_go_to_a_person(text, intent):
                                   "债基为什么会跌", "现金分红和红利再投哪个好", "能不能帮我调低手续费",
                                   "有人说是你们公司的，拉我进了个荐股群", "小股东怎么维权", "最近能低佣开户吗",
                                   "打新是不是稳赚不赔", "买港股用人民币还是港币", "保证金比例降到80%什么意思",
-                                  "我儿子能帮我把钱转出来吗", "分红什么时候到账"])
+                                  "我儿子能帮我把钱转出来吗", "分红什么时候到账",
+                                  # rules, legality and risk are questions, not picks or predictions
+                                  "没资质的人收费推荐股票算违法吗", "担保比例跌到多少会被强平",
+                                  "哪种基金风险最大", "收益最高的逆回购怎么算利息",
+                                  # securities questions that mention other finance are left to the library
+                                  "信用卡能转账到证券账户吗", "借钱炒股有什么风险", "工资卡能绑股票账户吗",
+                                  "股息红利个税怎么扣", "个人养老金能抵个税吗"])
 def test_business_questions_are_not_handoff_intents(text):
     assert classify_intent(text) is None
 
