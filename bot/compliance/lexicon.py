@@ -107,6 +107,21 @@ class NegationSpec(_Strict):
     # A match inside quotation marks is a mention, not a claim, when its sentence has one of these:
     # 「您说的那个“稳赚群”跟我们没有任何关系」
     quote_cues: list[str] = Field(default_factory=list)
+    # A refusal AFTER the trigger: 「您说让我帮您打理账户，这个真的不行」「问卷每道题选哪个我不能替您决定」.
+    # Only for rules of `refusal_categories`. A cue clears the match when it lies in the rest of the match's
+    # clause (within `refusal_reach` characters), or near the start of one of the next two clauses of the
+    # sentence when the trigger echoes the client's request (`echo_cues` before it: 您说/您要/您想…) or its
+    # clause is a question (「转到我个人账户？这个绝对不可以」). A cue followed by one of `refusal_not_after`
+    # (「不能错过」「不能再等」) or preceded in its clause by `refusal_not_before` (「别家做不到」) is no refusal.
+    refusal_cues: list[str] = Field(default_factory=list)
+    refusal_categories: list[str] = Field(default_factory=list)
+    echo_cues: list[str] = Field(default_factory=list)
+    refusal_not_after: list[str] = Field(default_factory=list)
+    refusal_not_before: list[str] = Field(default_factory=list)
+    refusal_reach: int = Field(12, ge=0, le=40)
+    # Disavowals later in the sentence that clear only one category's hits (education and warnings:
+    # 「…同样可能构成内幕交易」 for insider_manipulation, 「…都不是我们的」 for private_payment).
+    category_post_cues: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class NormalizeSpec(_Strict):
@@ -291,6 +306,15 @@ class Lexicon:
         self._quote_cues = tuple(neg.quote_cues)
         # The cue lists as one alternation each: one regex search instead of a Python loop per cue.
         self._frame_re, self._post_re, self._quote_re = (_literals(c) for c in (self._frame, self._post, self._quote_cues))
+        self._refusal_categories = frozenset(neg.refusal_categories)
+        self._echo_re = _literals(neg.echo_cues)
+        self._refusal_not_before = _literals(neg.refusal_not_before)
+        self._refusal_re = None
+        if neg.refusal_cues:
+            cues = "|".join(re.escape(c) for c in sorted(set(neg.refusal_cues), key=len, reverse=True))
+            guard = "|".join(re.escape(c) for c in neg.refusal_not_after if c)
+            self._refusal_re = re.compile(f"(?:{cues})" + (f"(?!{guard})" if guard else ""))
+        self._category_post = {c: _literals(w) for c, w in neg.category_post_cues.items() if w}
         norm = spec.normalize
         self._speller = Speller(norm.separators, norm.pinyin, norm.variants)
         self._rules = tuple(
@@ -432,7 +456,13 @@ class Lexicon:
         if self._quote_re is not None and _quoted(text, start, end, sentence) and self._quote_re.search(
                 text, sentence[0], sentence[1]):
             return True  # 「那个“稳赚群”跟我们没有任何关系」 mentions the phrase, it does not say it
+        cat_post = self._category_post.get(rule.spec.category)
+        if cat_post is not None and cat_post.search(text, end, sentence[1]):
+            return True
         clause_start, clause_end = _bounds(text, start, end, _CLAUSE_END)
+        if self._refusal_re is not None and rule.spec.category in self._refusal_categories and self._refused(
+                text, start, end, sentence, clause_end):
+            return True
         if self._question and text[end:clause_end].rstrip().endswith(self._question):
             return True  # a yes/no question asks about the claim, it does not make it
         prefix = text[clause_start:start]
@@ -453,6 +483,38 @@ class Lexicon:
                 head = token[1:] if token[0] in "并也都还" and len(token) > 1 else token
                 if head[0] in _NEGATION_CHARS:
                     return True
+        return False
+
+
+    def _refusal_at(self, clause: str, reach: int) -> bool:
+        """Whether `clause` has a refusal cue within its first `reach` characters (not 「别家做不到」)."""
+        m = self._refusal_re.search(clause, 0, reach + 6)
+        if m is None or m.start() > reach:
+            return False
+        return self._refusal_not_before is None or not self._refusal_not_before.search(clause, 0, m.start())
+
+    def _refused(self, text: str, start: int, end: int, sentence: tuple[int, int], clause_end: int) -> bool:
+        """A refusal after the trigger that refers back to it: 「帮您操作账户这种事我不能做」,
+        「您说让我帮您打理账户，这个真的不行」, 「转到我个人账户？这个绝对不可以」."""
+        reach = self.spec.negation.refusal_reach
+        if self._refusal_at(text[end:clause_end + 1], reach):
+            return True
+        stop = sentence[1]
+        question = clause_end < len(text) and text[clause_end] in "？?"
+        if question:  # the request echoed as a question; the refusal is in the next sentence
+            m = _SENTENCE_END.search(text, clause_end + 1)
+            stop = m.start() if m else len(text)
+        elif self._echo_re is None or not self._echo_re.search(text, sentence[0], start):
+            return False
+        pos = clause_end
+        for _ in range(2):
+            if pos >= stop:
+                return False
+            m = _CLAUSE_END.search(text, pos + 1, stop)
+            nxt = m.start() if m else stop
+            if self._refusal_at(text[pos + 1:nxt + 1], reach // 2 + 2):  # with its ，: 「千万别，」
+                return True
+            pos = nxt
         return False
 
 

@@ -373,3 +373,67 @@ def test_generalised_2026_12_22_rules_catch(lexicon, text, category):
 ])
 def test_refusals_preferences_and_rule_explanations_pass(lexicon, text):
     assert lexicon.check(text).allowed, lexicon.check(text).hits
+
+
+BLIND4 = Path(__file__).parent / "data" / "lexicon_blind4.jsonl"  # blind for 2026.12.22-1 (P 0.938 / R 0.800), dev since
+DEV4 = Path(__file__).parent / "data" / "lexicon_dev4.jsonl"  # ours, 2026.12.29-1
+
+
+@pytest.mark.parametrize("path", [BLIND4, DEV4], ids=["blind4", "dev4"])
+def test_2026_12_29_development_files(lexicon, path):
+    """Tuned on, so floors against regressions. Rules alone: precision at the target; recall on blind4
+    stays far below it (the classifier closes it), dev4's patterns are all covered."""
+    report = evaluate(lexicon, load_labelled(path))
+    assert report["overall"]["precision"] >= 0.98, report["errors"]
+    assert report["overall"]["recall"] >= (0.84 if path == BLIND4 else 0.98), report["errors"]
+
+
+# 2026.12.29-1: a refusal AFTER the trigger clears it — in the rest of the clause, or near the start of the
+# next clauses when the trigger echoes the client's request (您说/您要/您想…) or is asked back as a question.
+@pytest.mark.parametrize("text", [
+    "您说让我帮您打理账户，这个真的不行，违反规定。",
+    "您要给我发红包表示谢意，心意我领了，但红包我不能收。",
+    "我知道您想要保本，但这个产品做不到。",
+    "测评每道题选哪个我不能替您决定。",
+    "代客理财这种事我们不能做。",
+    "您想让我帮您下单？这个不行，需要您本人操作。",
+    "您要把密码告诉我，千万别，密码只能您自己知道。",
+    "您要的保本产品，目前市场上没有。",
+    # education and warnings that clear one category
+    "上市公司员工的亲属如果根据内部消息买卖股票，可能构成内幕交易。",
+    "“老师”让您把钱转到私人账户，这是典型的杀猪盘。",
+    "任何个人收款码都不是我们的。",
+    "公司从未授权任何个人代收客户款项。",
+    "本金安全优先的话可以考虑国债。",
+    # near misses of the new patterns
+    "请把二维码截图发给我，我帮您看是不是官方的。",
+    "您把App报错的页面截图发我看看。",
+    "回访时请您如实回答，是不是本人操作照实说就行。",
+])
+def test_refusals_after_the_trigger_warnings_and_education_pass(lexicon, text):
+    assert lexicon.check(text).allowed, lexicon.check(text).hits
+
+
+@pytest.mark.parametrize("text,category", [
+    # a negation or refusal-like word after the trigger that does not refuse it
+    ("不用担心，保本的。", "guarantee"),
+    ("这个不会亏的，放心。", "guarantee"),
+    ("保本保息，不能错过。", "guarantee"),
+    ("保本保息，别家做不到。", "guarantee"),
+    ("稳赚不赔，不行我给您补。", "guarantee"),
+    ("您要把服务费转给我，千万别让公司知道。", "private_payment"),
+    ("验证码发我，我不能耽误您开户。", "account_operation"),
+    ("我帮您操作您不能乱动。", "account_operation"),
+    ("您想让我帮您下单？可以，把密码发我。", "account_operation"),
+    # the new general patterns
+    ("证监局那边有老同学，处罚名单里没有这家，放心拿着。", "insider_manipulation"),
+    ("把收到的验证码截屏发给我。", "account_operation"),
+    ("服务费您私下转我就行。", "private_payment"),
+    ("年费由客户经理个人代收。", "private_payment"),
+    ("扫下面我的个人二维码支付会员费。", "private_payment"),
+    ("等会儿回访问您是不是自己操作的，您就说是。", "risk_assessment"),
+    ("您就说是，回访的时候问到测评是不是本人做的。", "risk_assessment"),
+    ("投资经验就写五年以上，他们不会去核实。", "risk_assessment"),
+])
+def test_2026_12_29_keeps_or_catches(lexicon, text, category):
+    assert category in lexicon.check(text).categories, lexicon.check(text).hits
