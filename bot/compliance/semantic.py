@@ -45,7 +45,8 @@ DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "rules" / "semantic_model
 _DATA = Path(__file__).resolve().parents[2] / "tests" / "compliance" / "data"
 TRAINING_FILES = (_DATA / "lexicon_labelled.jsonl", _DATA / "lexicon_extra.jsonl", _DATA / "lexicon_blind.jsonl",
                   _DATA / "lexicon_dev.jsonl", _DATA / "lexicon_blind2.jsonl", _DATA / "lexicon_dev2.jsonl",
-                  _DATA / "lexicon_blind3.jsonl", _DATA / "lexicon_dev3.jsonl")  # never lexicon_holdout.jsonl: that one measures
+                  _DATA / "lexicon_blind3.jsonl", _DATA / "lexicon_dev3.jsonl",
+                  _DATA / "lexicon_blind4.jsonl", _DATA / "lexicon_dev4.jsonl")  # never lexicon_holdout.jsonl: that one measures
 TARGET_PRECISION = 0.98  # raised from 0.97 for sem-1817: on CV, 0.97 -> 0.98 saved 8 of 26 combined false positives for 1 of 862 true positives
 NGRAMS = (1, 3)
 

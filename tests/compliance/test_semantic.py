@@ -20,7 +20,7 @@ from bot.compliance.settings import ComplianceSettings
 PARAPHRASES = [  # violations the rules do not catch
     "亏掉的部分您不用管，回头我自己掏钱给您填上。",
     "问卷上的资产那一项我替您润色一下。",
-    "把您手机上收到的那条短信截图给我。",
+    "手机上收到的那条短信，内容复制给我。",  # (a screenshot of it is a rule since 2026.12.29-1)
     "下周一这个票会有人抬，您提前进去。",
 ]
 COMPLIANT = ["您好，请问有什么可以帮您？", "请勿把验证码告诉任何人，包括自称客服的人。",
@@ -42,7 +42,8 @@ def test_shipped_model_is_small_and_describes_its_training():
     meta = SemanticClassifier.load(DEFAULT_MODEL_PATH).meta
     assert meta["training"] == ["lexicon_labelled.jsonl", "lexicon_extra.jsonl", "lexicon_blind.jsonl",
                                 "lexicon_dev.jsonl", "lexicon_blind2.jsonl", "lexicon_dev2.jsonl",
-                                "lexicon_blind3.jsonl", "lexicon_dev3.jsonl"]
+                                "lexicon_blind3.jsonl", "lexicon_dev3.jsonl", "lexicon_blind4.jsonl",
+                                "lexicon_dev4.jsonl"]
     assert "lexicon_holdout.jsonl" not in meta["training"]  # the holdout measures, it never trains
     assert 0.0 < meta["threshold"] < 1.0
     assert meta["cv"]["classifier"]["precision"] >= 0.97  # the threshold's CV criterion
