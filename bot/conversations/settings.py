@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 DEFAULT_HANDOFF_KEYWORDS = ["转人工", "人工客服", "人工服务", "找人工", "要人工", "接人工", "找真人", "真人客服",
                             "真人回复", "找客服", "人工坐席"]
 DEFAULT_NEVER_ANSWER = ["stock_pick", "prediction", "market_prediction", "account_operation", "complaint", "company",
-                        "guarantee"]
+                        "guarantee", "other_finance"]
 
 
 class ConversationsSettings(BaseModel):
