@@ -10,7 +10,9 @@ given. A match is discarded when it lies inside an exempt phrase, when a require
 (e.g. a stock code for a buy/sell term) is missing from its sentence, or when it is negated:
 a negation word among the last ``window`` jieba tokens of its clause (「不保本」), a warning frame
 earlier in the sentence (「凡是承诺保本的…」), a disavowal later in it (「…都是诈骗」), or a question
-particle ending its clause (「打新一定赚钱吗？」).
+particle ending its clause (「打新一定赚钱吗？」), or — for `refusal_categories` — a refusal after it
+(「帮您操作账户这种事我不能做」; in a later clause only when the client's request is echoed before it:
+「您说让我帮您打理账户，这个真的不行」).
 """
 
 from __future__ import annotations

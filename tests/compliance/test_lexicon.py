@@ -437,3 +437,20 @@ def test_refusals_after_the_trigger_warnings_and_education_pass(lexicon, text):
 ])
 def test_2026_12_29_keeps_or_catches(lexicon, text, category):
     assert category in lexicon.check(text).categories, lexicon.check(text).hits
+
+
+def test_refusal_after_the_trigger_needs_an_echo_for_a_later_clause():
+    from bot.compliance.lexicon import Lexicon
+
+    lx = Lexicon.from_dict({"version": "t", "negation": {
+        "refusal_cues": ["不行", "不能"], "refusal_categories": ["account_operation"], "echo_cues": ["您说"],
+        "refusal_not_after": ["错过"], "refusal_not_before": ["您"]},
+        "rule": [{"id": "a.x", "category": "account_operation", "terms": ["帮您下单"]},
+                 {"id": "g.x", "category": "guarantee", "terms": ["保本"]}]})
+    assert lx.check("帮您下单这事我不能做。").allowed                  # the rest of the clause
+    assert lx.check("您说帮您下单，这个不行。").allowed                # a later clause, request echoed
+    assert lx.check("帮您下单？这个不行。").allowed                    # asked back as a question
+    assert not lx.check("帮您下单，不行我再调。").allowed               # no echo: a later clause never clears
+    assert not lx.check("您说帮您下单，不能错过。").allowed             # refusal_not_after
+    assert not lx.check("帮您下单您不能乱动。").allowed                 # refusal_not_before
+    assert not lx.check("保本，这个不行。").allowed                     # not a refusal category
