@@ -46,12 +46,15 @@ class CallbackIntake:
         if not (path.startswith(_PREFIX) and path.endswith(_SUFFIX)) or not app_name or "/" in app_name:
             return self._next(environ, start_response)
         method = environ.get("REQUEST_METHOD", "GET")
-        if method == "POST":
-            code, text = self.receive(app_name, environ)
-        elif method in ("GET", "HEAD"):
-            code, text = self.verify(app_name, environ)
-        else:
+        codec = self._codecs.get(app_name)
+        if method not in ("GET", "HEAD", "POST"):
             code, text = 405, "method not allowed"
+        elif codec is None:
+            code, text = 404, "unknown app"
+        elif method == "POST":
+            code, text = self.receive(app_name, codec, environ)
+        else:
+            code, text = self.verify(app_name, codec, environ)
         body = text.encode() if method != "HEAD" else b""
         headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
         if code == 405:
@@ -64,10 +67,7 @@ class CallbackIntake:
         # Decoded like Flask's request.args; CallbackCodec unquotes once more where WeCom double-encodes.
         return dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
 
-    def verify(self, app_name: str, environ: dict) -> tuple[int, str]:
-        codec = self._codecs.get(app_name)
-        if codec is None:
-            return 404, "unknown app"
+    def verify(self, app_name: str, codec: CallbackCodec, environ: dict) -> tuple[int, str]:
         args = self._params(environ)
         try:
             echo = codec.verify_url(args.get("msg_signature", ""), args.get("timestamp", ""), args.get("nonce", ""),
@@ -89,10 +89,7 @@ class CallbackIntake:
         data = stream.read(declared) if declared >= 0 else stream.read(self._max_body + 1)
         return None if len(data) > self._max_body else data
 
-    def receive(self, app_name: str, environ: dict) -> tuple[int, str]:
-        codec = self._codecs.get(app_name)
-        if codec is None:
-            return 404, "unknown app"
+    def receive(self, app_name: str, codec: CallbackCodec, environ: dict) -> tuple[int, str]:
         body = self._body(environ)
         if body is None:
             return 413, "body too large"
