@@ -34,18 +34,20 @@ APP = {"kind": "app", "agent_id": 1000002, "secret": "s", "token": "BenchTok",
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
+def _process_cpu(pid: int | str) -> tuple[float, float]:
+    """User and system CPU seconds of one process (0, 0 once it has gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0, 0.0
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
+
+
 def _tree_cpu(pid: int) -> tuple[float, float]:
     """User and system CPU seconds of a process and its children (gunicorn master + workers)."""
-    user = system = 0.0
     pids = [pid] + [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    for p in pids:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            user += int(fields[11]) / CLK_TCK
-            system += int(fields[12]) / CLK_TCK
-        except FileNotFoundError:
-            pass
-    return user, system
+    times = [_process_cpu(p) for p in pids]
+    return sum(u for u, _ in times), sum(s for _, s in times)
 
 
 def _postgres_cpu() -> float:
@@ -54,8 +56,7 @@ def _postgres_cpu() -> float:
     for proc in Path("/proc").iterdir():
         try:
             if proc.name.isdigit() and (proc / "comm").read_text().strip() == "postgres":
-                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+                total += sum(_process_cpu(proc.name))
         except (FileNotFoundError, ProcessLookupError):
             pass
     return total
@@ -65,6 +66,17 @@ def _machine_busy() -> float:
     fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = fields[3] + fields[4]
     return (sum(fields) - idle) / CLK_TCK
+
+
+def _load_job(port: int, rate: float, requests: list[str]) -> str:
+    return json.dumps({"host": "127.0.0.1", "port": port, "rate": rate, "requests": requests})
+
+
+def _run_load(job: str) -> dict:
+    """Run one load job (see `_load_job`) in a separate load-generator process; its result JSON."""
+    out = subprocess.run([sys.executable, "-m", "tests.benchmarks.loadgen"], input=job, text=True,
+                         capture_output=True, cwd=ROOT, check=True)
+    return json.loads(out.stdout)
 
 
 def _requests(n: int, offset: int, port: int) -> list[str]:
@@ -136,21 +148,16 @@ encoding_aes_key = "{APP['encoding_aes_key']}"
         # Warm-up, not reported: every worker opens its database connection and prepares its statement.
         warm = _requests(400, offset, args.port)
         offset += len(warm)
-        subprocess.run([sys.executable, "-m", "tests.benchmarks.loadgen"], cwd=ROOT, check=True, capture_output=True,
-                       text=True, input=json.dumps({"host": "127.0.0.1", "port": args.port, "rate": 200,
-                                                    "requests": warm}))
+        _run_load(_load_job(args.port, 200, warm))
         for rate in [float(r) for r in args.rates.split(",")]:
             n = int(rate * args.seconds)
-            batch = _requests(n, offset, args.port)
+            job = _load_job(args.port, rate, _requests(n, offset, args.port))  # built before the CPU readings
             offset += n
-            job = json.dumps({"host": "127.0.0.1", "port": args.port, "rate": rate, "requests": batch})
             cpu0, busy0, pg0 = _tree_cpu(server.pid), _machine_busy(), _postgres_cpu()
             gen0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            out = subprocess.run([sys.executable, "-m", "tests.benchmarks.loadgen"], input=job, text=True,
-                                 capture_output=True, cwd=ROOT, check=True)
+            result = _run_load(job)
             cpu1, busy1, pg1 = _tree_cpu(server.pid), _machine_busy(), _postgres_cpu()
             gen1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            result = json.loads(out.stdout)
             result["server_cpu_ms_per_req"] = round((sum(cpu1) - sum(cpu0)) * 1000 / n, 3)
             result["server_sys_ms_per_req"] = round((cpu1[1] - cpu0[1]) * 1000 / n, 3)
             result["loadgen_cpu_ms_per_req"] = round(
