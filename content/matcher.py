@@ -19,6 +19,7 @@ import numpy as np
 from content.index import Document, Scored, SearchIndex
 from content.intents import classify_intent as _classify_intent
 from content.intents import is_small_talk
+from content.settings import Thresholds
 from content.tokenize import Tokenizer
 
 log = logging.getLogger(__name__)
@@ -96,20 +97,19 @@ class Matcher:
     def backend(self) -> str:
         return self.embedder.key if self.uses_dense else "none"
 
-    def threshold(self) -> float:
+    def _thresholds(self) -> Thresholds:
         if self.uses_dense:
-            found = self._settings.thresholds_for(self.embedder.key, self.embedder.kind)
-        else:  # lexical thresholds do not depend on an encoder; keep them under "lexical"
-            found = self._settings.thresholds_for("lexical", "use")
-        return getattr(found, self._settings.mode)
+            return self._settings.thresholds_for(self.embedder.key, self.embedder.kind)
+        # lexical thresholds do not depend on an encoder; keep them under "lexical"
+        return self._settings.thresholds_for("lexical", "use")
 
-    def _clear_lead(self, ranked: list[Scored]) -> bool:
+    def threshold(self) -> float:
+        return getattr(self._thresholds(), self._settings.mode)
+
+    def _clear_lead(self, ranked: list[Scored], found: Thresholds) -> bool:
         """The margin rule: under the threshold, but at least `fused_low` and ahead of the next item
         by `fused_margin` (fused mode, when the backend's thresholds set one)."""
-        if self._settings.mode != "fused" or not ranked:
-            return False
-        found = self._settings.thresholds_for(self.embedder.key, self.embedder.kind)
-        if found.fused_low is None:
+        if self._settings.mode != "fused" or not ranked or found.fused_low is None:
             return False
         best = ranked[0].fused
         runner_up = max((x.fused for x in ranked[1:]), default=0.0)
@@ -142,8 +142,9 @@ class Matcher:
         full = self._rank(scored)
         ranked = full[:max(k, 1)]
         candidates = [self._candidate(index, s, tokens) for s in ranked]
-        threshold = self.threshold()
-        confident = bool(candidates) and (candidates[0].score >= threshold or self._clear_lead(full))
+        found = self._thresholds()
+        threshold = getattr(found, self._settings.mode)
+        confident = bool(candidates) and (candidates[0].score >= threshold or self._clear_lead(full, found))
         done = time.perf_counter()
         timings = {"embed": (embedded_at - started) * 1e3 if vector is not None else 0.0,
                    "search": (done - embedded_at) * 1e3, "total": (done - started) * 1e3}
