@@ -311,11 +311,7 @@ class Lexicon:
         self._refusal_categories = frozenset(neg.refusal_categories)
         self._echo_re = _literals(neg.echo_cues)
         self._refusal_not_before = _literals(neg.refusal_not_before)
-        self._refusal_re = None
-        if neg.refusal_cues:
-            cues = "|".join(re.escape(c) for c in sorted(set(neg.refusal_cues), key=len, reverse=True))
-            guard = "|".join(re.escape(c) for c in neg.refusal_not_after if c)
-            self._refusal_re = re.compile(f"(?:{cues})" + (f"(?!{guard})" if guard else ""))
+        self._refusal_re = _literals(neg.refusal_cues, not_followed_by=neg.refusal_not_after)
         self._category_post = {c: _literals(w) for c, w in neg.category_post_cues.items() if w}
         norm = spec.normalize
         self._speller = Speller(norm.separators, norm.pinyin, norm.variants)
@@ -520,10 +516,15 @@ class Lexicon:
         return False
 
 
-def _literals(words) -> re.Pattern[str] | None:
-    """One regex matching any of `words` as a substring (None for an empty list)."""
+def _literals(words, *, not_followed_by=()) -> re.Pattern[str] | None:
+    """One regex matching any of `words` as a substring, longest first, and not where one of
+    `not_followed_by` comes right after it (None for an empty list)."""
     words = [w for w in words if w]
-    return re.compile("|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))) if words else None
+    if not words:
+        return None
+    alternation = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+    guard = "|".join(re.escape(w) for w in not_followed_by if w)
+    return re.compile(f"(?:{alternation})" + (f"(?!{guard})" if guard else ""))
 
 
 def _merge(text: str, hits: list[Hit]) -> tuple[Hit, ...]:
