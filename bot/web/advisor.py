@@ -14,7 +14,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from bot.web.accounts import ADMIN, ADVISOR, CENTRAL_OPS, may_see_client
 from bot.web.auth import current_user, forbid, roles_required
-from bot.web.common import feature, form_text, service
+from bot.web.common import feature, form_text, required_service, service
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +59,7 @@ def may_act_on(suggestion: dict, conversations) -> bool:
 
 def suggestion_to_act_on(suggestion_id: int) -> tuple[Any, dict]:
     """The conversations service and the suggestion, if the signed-in advisor may act on it (else 404/403)."""
-    conversations = service("conversations")
-    if conversations is None:
-        abort(404)
+    conversations = required_service("conversations")
     try:
         found = conversations.get(suggestion_id)
     except LookupError:

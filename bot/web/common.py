@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, flash, request
+from flask import abort, current_app, flash, request
 
 from bot.web.accounts import AccountService
 from bot.web.settings import WebSettings
@@ -46,6 +46,14 @@ def service(name: str) -> Any | None:
     if not services.available(name):
         return None
     return getattr(services, name)
+
+
+def required_service(name: str) -> Any:
+    """The domain service `name`; 404 when that domain is not installed (actions and detail pages)."""
+    found = service(name)
+    if found is None:
+        abort(404)
+    return found
 
 
 def feature(name: str, method: str):

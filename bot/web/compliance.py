@@ -18,7 +18,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 
 from bot.web.accounts import COMPLIANCE
 from bot.web.auth import current_user, roles_required
-from bot.web.common import form_text, page_args, runtime, service, web_settings
+from bot.web.common import form_text, page_args, required_service, runtime, service, web_settings
 
 log = logging.getLogger(__name__)
 
@@ -107,9 +107,7 @@ def alerts():
 @bp.get("/alerts/<int:alert_id>")
 @roles_required(COMPLIANCE)
 def alert(alert_id: int):
-    review = service("review")
-    if review is None:
-        abort(404)
+    review = required_service("review")
     try:
         found = review.get(alert_id)
     except ValueError:
@@ -120,9 +118,7 @@ def alert(alert_id: int):
 
 
 def _disposition(alert_id: int, action: str):
-    review = service("review")
-    if review is None:
-        abort(404)
+    review = required_service("review")
     note = form_text("note", max_len=2000, required=action in ("comment", "escalate", "reopen"))
     if note is None:
         return redirect(url_for("compliance.alert", alert_id=alert_id))
@@ -160,9 +156,7 @@ def disposition(alert_id: int, action: str):
 @roles_required(COMPLIANCE)
 def export(alert_id: int):
     """Export the case (messages around the alert, alerts, audit trail, manifest) and download it as a zip."""
-    exporter = service("case_export")
-    if exporter is None:
-        abort(404)
+    exporter = required_service("case_export")
     try:
         done = exporter.export(by=_actor(), case=alert_id)
     except ValueError as exc:
@@ -201,9 +195,7 @@ def holds():
 @bp.post("/holds")
 @roles_required(COMPLIANCE)
 def place_hold():
-    hold_service = service("holds")
-    if hold_service is None:
-        abort(404)
+    hold_service = required_service("holds")
     kind = request.form.get("kind")
     target = form_text("target", max_len=64, required=True)
     reason = form_text("reason", max_len=500, required=True)
@@ -225,9 +217,7 @@ def place_hold():
 @bp.post("/holds/<int:hold_id>/release")
 @roles_required(COMPLIANCE)
 def release_hold(hold_id: int):
-    hold_service = service("holds")
-    if hold_service is None:
-        abort(404)
+    hold_service = required_service("holds")
     reason = form_text("reason", max_len=500, required=True)
     if reason:
         try:

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, render_template
 
 from bot.web.accounts import ADMIN, CENTRAL_OPS
 from bot.web.auth import roles_required
-from bot.web.common import service
+from bot.web.common import required_service, service
 from bot.web.overview import ops_overview
 
 log = logging.getLogger(__name__)
@@ -45,9 +45,7 @@ def campaigns():
 @bp.get("/campaigns/<slug>")
 @roles_required(*OPS)
 def campaign(slug: str):
-    campaign_service = service("campaigns")
-    if campaign_service is None:
-        abort(404)
+    campaign_service = required_service("campaigns")
     if len(slug) > 64:
         abort(404)
     from jobs.campaigns import CampaignError
