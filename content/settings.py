@@ -35,7 +35,7 @@ def _default_thresholds() -> dict[str, Thresholds]:
     # largest out-of-scope lead, 0.037). "sentence-transformers": provisional until calibrated on the
     # production model (run `advisor-bot content calibrate` once it is installed).
     return {
-        "use": Thresholds(fused=0.531, lexical=0.299, dense=0.798, fused_low=0.40, fused_margin=0.05),
+        "use": Thresholds(fused=0.531, lexical=0.299, dense=0.733, fused_low=0.42, fused_margin=0.05),
         "sentence-transformers": Thresholds(fused=0.60, lexical=0.31, dense=0.75),
     }
 
