@@ -48,7 +48,7 @@ TRAINING_FILES = (_DATA / "lexicon_labelled.jsonl", _DATA / "lexicon_extra.jsonl
                   _DATA / "lexicon_blind3.jsonl", _DATA / "lexicon_dev3.jsonl",
                   _DATA / "lexicon_blind4.jsonl", _DATA / "lexicon_dev4.jsonl", _DATA / "lexicon_blind5.jsonl",
                   _DATA / "lexicon_trainA.jsonl", _DATA / "lexicon_trainB.jsonl",
-                  _DATA / "lexicon_trainC.jsonl")  # never lexicon_holdout.jsonl: that one measures
+                  _DATA / "lexicon_trainC.jsonl", _DATA / "lexicon_blind7.jsonl")  # never lexicon_holdout.jsonl: that one measures
 TARGET_PRECISION = 0.98  # raised from 0.97 for sem-1817: on CV, 0.97 -> 0.98 saved 8 of 26 combined false positives for 1 of 862 true positives
 NGRAMS = (1, 3)
 WORD_NGRAMS = (1, 2)  # on CV (sem-3911) words added ~1 point of recall at the same precision

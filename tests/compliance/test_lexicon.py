@@ -454,3 +454,18 @@ def test_refusal_after_the_trigger_needs_an_echo_for_a_later_clause():
     assert not lx.check("您说帮您下单，不能错过。").allowed             # refusal_not_after
     assert not lx.check("帮您下单您不能乱动。").allowed                 # refusal_not_before
     assert not lx.check("保本，这个不行。").allowed                     # not a refusal category
+
+
+# 2027.01.12-1: coaching a quoted answer for the return-visit call or 双录 after the question is named; certainty
+# about a service matter (opening hours, a seat at a talk) is no absolute claim; warnings that end in 别信/不能参与.
+@pytest.mark.parametrize("text, allowed", [
+    ("回访电话要是问到您能不能接受亏损，您说能接受就行。", False),
+    ("双录的时候会问有没有人承诺收益，您说没有就好。", False),
+    ("回访时会问您是否了解产品风险，请您如实回答。", True),
+    ("我百分之百确定明天营业部照常开门。", True),
+    ("这只基金百分之百能赚钱。", False),
+    ("有人拉您进群说尾盘一起砸一下，这种绝对不能参与。", True),
+    ("政府兜底的债，不可能违约。", False),
+])
+def test_return_visit_coaching_and_service_certainty(text, allowed):
+    assert Lexicon.default().check(text).allowed is allowed, text
