@@ -43,8 +43,9 @@ class Candidate:
 
 @dataclass(frozen=True)
 class MatchResult:
-    """``reason``: "confident", "below_threshold", "intent:<name>", "small_talk", "empty_query" or
-    "empty_library". Only a confident result may be used as an answer."""
+    """``reason``: "confident", "below_threshold", "intent:<name>", "small_talk", "empty_query",
+    "out_of_scope" (the scope check, ``content.scope``) or "empty_library". Only a confident result may be
+    used as an answer."""
 
     confident: bool
     best: Candidate | None
@@ -73,6 +74,7 @@ class Matcher:
         self._lock = threading.RLock()
         self._vectors: dict[int, tuple[str, np.ndarray]] = {}
         self._token_cache: dict[int, tuple[list, tuple, list | None]] = {}
+        self._scope = None
 
     # ---- public --------------------------------------------------------------------------
     @property
@@ -115,6 +117,23 @@ class Matcher:
         runner_up = max((x.fused for x in ranked[1:]), default=0.0)
         return best >= found.fused_low and best - runner_up >= found.fused_margin
 
+    @property
+    def scope(self):
+        """The scope classifier (None when `scope_check` is off); loaded on first use."""
+        if self._scope is None and self._settings.scope_check:
+            with self._lock:
+                if self._scope is None:
+                    from content.scope import ScopeClassifier
+
+                    shipped = ScopeClassifier.default()
+                    self._scope = shipped if self._settings.scope_threshold is None else ScopeClassifier.load(
+                        shipped.source, embedder=shipped.embedder, threshold=self._settings.scope_threshold)
+        return self._scope
+
+    def out_of_scope(self, question: str) -> bool:
+        scope = self.scope
+        return scope is not None and scope.probability(question) >= scope.threshold
+
     def classify_intent(self, text: str) -> str | None:
         return _classify_intent(text)
 
@@ -128,6 +147,8 @@ class Matcher:
         tokens = self._tokenizer.tokens(question or "")
         if not tokens:
             return self._abstain("empty_query")
+        if self.out_of_scope(question):
+            return self._abstain("out_of_scope")
         self._maybe_refresh()
         index = self._index
         if index is None or not index.docs:

@@ -71,6 +71,10 @@ class ContentSettings(BaseModel):
     dense_reduce_above: int = Field(50_000, ge=0)
     dense_reduce_dims: int = Field(128, ge=8)
     # Intents that make the matcher abstain (the conversation goes to a person instead).
+    # The scope check (content.scope): a question the classifier calls out of scope with at least this
+    # probability is not answered from the library; None = the shipped model's CV-chosen threshold.
+    scope_check: bool = True
+    scope_threshold: float | None = Field(None, ge=0, le=1)
     abstain_intents: list[str] = Field(
         default_factory=lambda: ["stock_pick", "market_prediction", "account_operation", "complaint", "human",
                                  "company", "guarantee", "other_finance"])

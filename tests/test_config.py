@@ -78,7 +78,7 @@ def test_example_documents_every_domain_setting_with_its_default(section, target
         documented = tomllib.load(fh).get(section, {})
     missing = set(model.model_fields) - set(documented)
     # documented as comments (no TOML null) or a sub-table of its own:
-    missing -= {"semantic_threshold", "model_cache_dir", "user_dict", "index_dir", "archive", "lexicon_path",
+    missing -= {"semantic_threshold", "scope_threshold", "model_cache_dir", "user_dict", "index_dir", "archive", "lexicon_path",
                 "calendar_extended_until", "thresholds", "starter_pack_dir"}
     assert not missing, f"[{section}] does not document {sorted(missing)}"
     assert model.model_validate(documented) == model(), f"[{section}] example values differ from the defaults"

@@ -88,7 +88,7 @@ def test_answers_a_paraphrase_with_scores_and_reason(shared):
     ("明天大盘会涨吗", "intent:market_prediction"), ("推荐一只股票", "intent:stock_pick"),
     ("帮我把茅台卖了", "intent:account_operation"), ("我要投诉", "intent:complaint"), ("转人工", "intent:human"),
     ("你好", "small_talk"), ("？？", "small_talk"), ("公积金怎么提取", "intent:other_finance"),
-    ("今晚吃什么", "small_talk"), ("比亚迪怎么样", "below_threshold"),
+    ("今晚吃什么", "small_talk"), ("比亚迪怎么样", "out_of_scope"),
 ])
 def test_abstains_outside_the_library(shared, question, reason):
     result = shared[2].match(question)
