@@ -8,14 +8,20 @@ and idf, so a shipped model needs numpy only (plus the encoder).
 
 from __future__ import annotations
 
+import json
+import logging
 import math
 import re
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 NGRAMS = (1, 3)
 WORD_NGRAMS = (1, 2)  # on CV (sem-3911) words added ~1 point of recall at the same precision
@@ -109,6 +115,13 @@ def vectorizer_arrays(vectorizers) -> dict[str, np.ndarray]:
             "word_idf": words.idf_.astype(np.float32)}
 
 
+def save_model(out, vectorizers, texts: list[str], meta: dict, **weights: np.ndarray) -> None:
+    """Write a model's npz: the vectorizers (checked to reproduce sklearn's features), weights and meta."""
+    arrays = vectorizer_arrays(vectorizers)
+    np.savez_compressed(out, **arrays, **weights, meta=np.array(json.dumps(meta, ensure_ascii=False)))
+    check_stored(vectorizers, arrays, texts[:20])
+
+
 def check_stored(vectorizers, arrays: dict[str, np.ndarray], texts: list[str]) -> None:
     """The shipped transform must reproduce sklearn's features exactly."""
     chars, words = stored_tfidf(arrays)
@@ -125,3 +138,42 @@ def threshold_for_precision(p: np.ndarray, y: np.ndarray, target: float) -> floa
     if len(ok) == 0:
         return 1.0
     return float(p[order][ok.max()])
+
+
+class StoredTextModel:
+    """A classifier shipped as an npz (vectorizers' vocabulary and idf, weights, `meta` JSON), with the
+    shared USE encoder loaded on first use. Thread-safe; load once. Subclasses read their own weights."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], *, embedder=None, threshold: float | None = None,
+                 source: str = "<memory>"):
+        self._tfidf, self._word_tfidf = stored_tfidf(arrays)
+        self.meta = json.loads(str(arrays["meta"]))
+        self.threshold = float(threshold if threshold is not None else self.meta["threshold"])
+        self.version = self.meta.get("version", "")
+        self.source = source
+        self._embedder = embedder
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, path, *, embedder=None, threshold: float | None = None):
+        with np.load(Path(path), allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+        return cls(arrays, embedder=embedder, threshold=threshold, source=str(path))
+
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            with self._lock:
+                if self._embedder is None:
+                    self._embedder = shared_embedder()
+                    key = getattr(self._embedder, "key", "")
+                    if self.meta.get("embedder") and key != self.meta["embedder"]:
+                        log.warning("%s was trained with %s, encoding with %s",
+                                    self.version, self.meta["embedder"], key)
+        return self._embedder
+
+    def features(self, texts: list[str]) -> np.ndarray:
+        parts = [self.embedder.encode(list(texts)), self._tfidf.transform(list(texts))]
+        if self._word_tfidf is not None:
+            parts.append(self._word_tfidf.transform(list(texts)))
+        return np.hstack(parts)

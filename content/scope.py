@@ -23,14 +23,13 @@ rebuild after large changes to the pack's phrasings or the dev files with
 from __future__ import annotations
 
 import json
-import threading
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from bot.textclf import (check_stored, fit_vectorizers, shared_embedder, sklearn_features, stored_tfidf,
-                         threshold_for_precision, vectorizer_arrays)
+from bot.textclf import (StoredTextModel, fit_vectorizers, save_model, shared_embedder, sklearn_features,
+                         threshold_for_precision)
 from content.tokenize import normalise
 
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "resources" / "scope_model.npz"
@@ -40,39 +39,21 @@ TARGET_PRECISION = 0.97
 C = 16.0
 
 
-class ScopeClassifier:
+class ScopeClassifier(StoredTextModel):
     """Trained weights plus the shared USE encoder. Thread-safe; load once."""
 
-    def __init__(self, arrays: dict[str, np.ndarray], *, embedder=None, threshold: float | None = None,
-                 source: str = "<memory>"):
-        self._tfidf, self._word_tfidf = stored_tfidf(arrays)
+    def __init__(self, arrays: dict[str, np.ndarray], **kwargs):
+        super().__init__(arrays, **kwargs)
         self._coef = arrays["coef"].astype(np.float32)
         self._intercept = float(arrays["intercept"][0])
-        self.meta = json.loads(str(arrays["meta"]))
-        self.threshold = float(threshold if threshold is not None else self.meta["threshold"])
-        self.version = self.meta.get("version", "")
-        self.source = source
-        self._embedder = embedder
-        self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, path: str | Path = DEFAULT_MODEL_PATH, *, embedder=None,
-             threshold: float | None = None) -> "ScopeClassifier":
-        with np.load(Path(path), allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-        return cls(arrays, embedder=embedder, threshold=threshold, source=str(path))
+    def load(cls, path: str | Path = DEFAULT_MODEL_PATH, **kwargs) -> "ScopeClassifier":
+        return super().load(path, **kwargs)
 
     @classmethod
     def default(cls) -> "ScopeClassifier":
         return _default_classifier()
-
-    @property
-    def embedder(self):
-        if self._embedder is None:
-            with self._lock:
-                if self._embedder is None:
-                    self._embedder = shared_embedder()
-        return self._embedder
 
     def probabilities(self, questions: list[str]) -> np.ndarray:
         """P(out of scope) per question. The question is embedded here, normalised as in training (the
@@ -81,11 +62,8 @@ class ScopeClassifier:
         out = np.zeros(len(texts))
         keep = [i for i, t in enumerate(texts) if t]  # an empty question has nothing to judge
         if keep:
-            kept = [texts[i] for i in keep]
-            parts = [self.embedder.encode(kept), self._tfidf.transform(kept)]
-            if self._word_tfidf is not None:
-                parts.append(self._word_tfidf.transform(kept))
-            out[keep] = 1.0 / (1.0 + np.exp(-(np.hstack(parts) @ self._coef + self._intercept)))
+            feats = self.features([texts[i] for i in keep])
+            out[keep] = 1.0 / (1.0 + np.exp(-(feats @ self._coef + self._intercept)))
         return out
 
     def probability(self, question: str) -> float:
@@ -155,10 +133,8 @@ def build(out: Path = DEFAULT_MODEL_PATH, *, target: float = TARGET_PRECISION, e
             "cv": {"folds": 5, "repeats": 3, "chosen": at(threshold),
                    "targets": {f"{p:g}": at(threshold_for_precision(oof, y.astype(bool), p))
                                for p in (0.9, 0.95, 0.97, 0.98, 0.99)}}}
-    arrays = vectorizer_arrays(vecs)
-    np.savez_compressed(out, **arrays, coef=model.coef_[0].astype(np.float32),
-                        intercept=model.intercept_.astype(np.float32), meta=np.array(json.dumps(meta, ensure_ascii=False)))
-    check_stored(vecs, arrays, texts[:20])
+    save_model(out, vecs, texts, meta, coef=model.coef_[0].astype(np.float32),
+               intercept=model.intercept_.astype(np.float32))
     return meta
 
 

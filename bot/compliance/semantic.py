@@ -28,15 +28,14 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from bot.compliance.lexicon import CATEGORIES, Hit
-from bot.textclf import (NGRAMS, WORD_NGRAMS, char_ngrams, check_stored, fit_vectorizers, shared_embedder,  # noqa: F401
-                         sklearn_features, stored_tfidf, threshold_for_precision, vectorizer_arrays, word_ngrams)
+from bot.textclf import (NGRAMS, WORD_NGRAMS, StoredTextModel, char_ngrams, fit_vectorizers,  # noqa: F401
+                         save_model, shared_embedder, sklearn_features, threshold_for_precision, word_ngrams)
 
 log = logging.getLogger(__name__)
 
@@ -76,53 +75,24 @@ def sentences(text: str) -> list[tuple[int, int]]:
 
 
 # ------------------------------------------------------------------------------------ model
-class SemanticClassifier:
+class SemanticClassifier(StoredTextModel):
     """Trained weights (from the npz) plus the shared USE encoder. Thread-safe; build once."""
 
-    def __init__(self, arrays: dict[str, np.ndarray], *, embedder=None, threshold: float | None = None,
-                 source: str = "<memory>"):
-        self._tfidf, self._word_tfidf = stored_tfidf(arrays)  # no word features before sem-3911
+    def __init__(self, arrays: dict[str, np.ndarray], **kwargs):
+        super().__init__(arrays, **kwargs)  # no word features before sem-3911
         self._coef = arrays["coef"].astype(np.float32)
         self._intercept = float(arrays["intercept"][0])
         self._cat_coef = arrays["cat_coef"].astype(np.float32)
         self._cat_intercept = arrays["cat_intercept"].astype(np.float32)
         self.categories = tuple(str(c) for c in arrays["categories"])
-        self.meta = json.loads(str(arrays["meta"]))
-        self.threshold = float(threshold if threshold is not None else self.meta["threshold"])
-        self.source = source
-        self.version = self.meta.get("version", "")
-        self._embedder = embedder
-        self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, path: str | Path = DEFAULT_MODEL_PATH, *, embedder=None,
-             threshold: float | None = None) -> "SemanticClassifier":
-        with np.load(Path(path), allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-        model = cls(arrays, embedder=embedder, threshold=threshold, source=str(path))
-        return model
+    def load(cls, path: str | Path = DEFAULT_MODEL_PATH, **kwargs) -> "SemanticClassifier":
+        return super().load(path, **kwargs)
 
     @classmethod
     def default(cls) -> "SemanticClassifier":
         return _default_classifier()
-
-    @property
-    def embedder(self):
-        if self._embedder is None:
-            with self._lock:
-                if self._embedder is None:
-                    self._embedder = shared_embedder()
-                    key = getattr(self._embedder, "key", "")
-                    if self.meta.get("embedder") and key != self.meta["embedder"]:
-                        log.warning("semantic model was trained with %s, encoding with %s",
-                                    self.meta["embedder"], key)
-        return self._embedder
-
-    def features(self, texts: list[str]) -> np.ndarray:
-        parts = [self.embedder.encode(list(texts)), self._tfidf.transform(list(texts))]
-        if self._word_tfidf is not None:
-            parts.append(self._word_tfidf.transform(list(texts)))
-        return np.hstack(parts)
 
     def predict(self, texts: list[str]) -> list[tuple[float, str]]:
         """(probability of a violation, most likely category) per text, each taken as one sentence."""
@@ -233,13 +203,9 @@ def build(out: Path = DEFAULT_MODEL_PATH, *, C: float = 16.0, paths=TRAINING_FIL
             "target_precision": target, "embedder": getattr(embedder, "key", ""),
             "training": [Path(p).name for p in paths], "sentences": len(rows), "violations": int(y.sum()),
             "ngrams": list(NGRAMS), "word_ngrams": list(WORD_NGRAMS), "cv": cv}
-    arrays = vectorizer_arrays(vecs)
-    np.savez_compressed(
-        out, **arrays, coef=binary.coef_[0].astype(np.float32),
-        intercept=binary.intercept_.astype(np.float32), cat_coef=category.coef_.astype(np.float32),
-        cat_intercept=category.intercept_.astype(np.float32), categories=np.array(category.classes_),
-        meta=np.array(json.dumps(meta, ensure_ascii=False)))
-    check_stored(vecs, arrays, texts[:20])
+    save_model(out, vecs, texts, meta, coef=binary.coef_[0].astype(np.float32),
+               intercept=binary.intercept_.astype(np.float32), cat_coef=category.coef_.astype(np.float32),
+               cat_intercept=category.intercept_.astype(np.float32), categories=np.array(category.classes_))
     model = SemanticClassifier.load(out, embedder=embedder)
     assert set(model.categories) <= set(CATEGORIES)
     return meta
