@@ -31,6 +31,7 @@ REASON_LABELS = {
     "kf_reply_limit": "已达到微信客服回复条数上限",
     "stale_question": "问题发出时间过久",
     "content_unavailable": "内容服务不可用",
+    "out_of_scope": "超出内容库范围（预测、荐股、办事请求或闲聊等）",
 }
 NEVER_ANSWER_LABELS = {
     "stock_pick": "荐股类问题", "prediction": "行情预测类问题", "market_prediction": "行情预测类问题",

@@ -235,3 +235,13 @@ def test_a_duplicate_msgid_refusal_counts_as_sent(make_env):
     with pytest.raises(SendRetryable):
         env.service.edit(other.id, "您好。", POOL_ADVISOR)
     assert env.service.get(other.id)["state"] == "approved"
+
+
+def test_an_out_of_scope_question_goes_to_the_advisor_with_its_reason(make_env):
+    """The content scope check keeps a question no item answers from the library; the suggestion says why."""
+    from bot.conversations.policy import reason_label
+
+    env = make_env()
+    row = _routed(env, "wmOOS01", "帮我看看这个基金经理靠不靠谱")  # no intent rule names it
+    assert row.state != "sent" and "out_of_scope" in row.reasons and row.content_version_id is None
+    assert reason_label("out_of_scope").startswith("超出内容库范围")
