@@ -6,7 +6,8 @@ answers: 「港股通的红利税以后会不会降到10%」 (a policy predictio
 多少」. This is a logistic regression over ``bot.textclf`` features (USE embedding + character and word TF-IDF)
 that learns the difference from examples:
 
-* in scope: every title and question phrasing of the starter pack (questions the library answers);
+* in scope: every title and question phrasing of the starter pack, and the labelled client questions of the
+  development eval files (questions the library answers, in clients' own words);
 * out of scope: the out-of-scope queries of the development eval files (``content/eval/*_dev.json``, written
   by several people: predictions, picks, requests to act, complaints, chit-chat, other finance, life
   questions) — never ``starter_eval.json``, the check set.
@@ -84,8 +85,11 @@ def training_data(pack_dir=None, eval_dir: Path = EVAL_DIR) -> tuple[list[str], 
 
     settings = ContentSettings()
     faq = pack_faq(pack_dir or settings.starter_pack_dir, settings.match_kinds)
-    inside = dict.fromkeys(normalise(q) for item in faq for q in [item["q"], *item["questions"]])
     files = sorted(p for p in eval_dir.glob("*.json") if p.name != CHECK_SET)
+    # In scope: the pack's titles and phrasings, and the dev files' labelled client questions (real clients'
+    # style: 「佣金太高了 能不能给我降一点」 is a library question, not a complaint).
+    inside = dict.fromkeys([normalise(q) for item in faq for q in [item["q"], *item["questions"]]]
+                           + [normalise(q["q"]) for p in files for q in load_eval(p)[1] if q.get("id") is not None])
     outside = dict.fromkeys(normalise(q["q"]) for p in files for q in load_eval(p)[1] if q.get("id") is None)
     outside = [t for t in outside if t not in inside]
     texts = [t for t in inside if t] + [t for t in outside if t]
