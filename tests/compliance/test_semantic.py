@@ -44,7 +44,8 @@ def test_shipped_model_is_small_and_describes_its_training():
                                 "lexicon_dev.jsonl", "lexicon_blind2.jsonl", "lexicon_dev2.jsonl",
                                 "lexicon_blind3.jsonl", "lexicon_dev3.jsonl", "lexicon_blind4.jsonl",
                                 "lexicon_dev4.jsonl", "lexicon_blind5.jsonl", "lexicon_trainA.jsonl",
-                                "lexicon_trainB.jsonl", "lexicon_trainC.jsonl", "lexicon_blind7.jsonl"]
+                                "lexicon_trainB.jsonl", "lexicon_trainC.jsonl", "lexicon_blind7.jsonl",
+                                "lexicon_trainD.jsonl"]
     assert "lexicon_holdout.jsonl" not in meta["training"]  # the holdout measures, it never trains
     assert 0.0 < meta["threshold"] < 1.0
     assert meta["cv"]["classifier"]["precision"] >= 0.97  # the threshold's CV criterion
