@@ -469,3 +469,15 @@ def test_refusal_after_the_trigger_needs_an_echo_for_a_later_clause():
 ])
 def test_return_visit_coaching_and_service_certainty(text, allowed):
     assert Lexicon.default().check(text).allowed is allowed, text
+
+
+# 2027.01.19-1: a counterfactual joke is no promise or tip; 「只能本人」「明令禁止」「是红线」 refuse what was echoed.
+@pytest.mark.parametrize("text, allowed", [
+    ("我要是能保证收益，早就辞职回家自己炒了，所以真的没法承诺。", True),
+    ("要真知道明天哪只涨停，我还在这儿上班吗😂", True),
+    ("跟着我买，保证收益，亏了算我的。", False),
+    ("您儿子想帮您操作？按规定账户只能本人使用。", True),
+    ("您上次问能不能把账户交给我打理——抱歉，客户经理代客操作是明令禁止的。", True),
+])
+def test_counterfactual_jokes_and_refusals(text, allowed):
+    assert Lexicon.default().check(text).allowed is allowed, text
