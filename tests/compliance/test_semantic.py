@@ -154,6 +154,8 @@ DATA = DEFAULT_MODEL_PATH.parents[3] / "tests" / "compliance" / "data"
     ("lexicon_blind6.jsonl", 0.95, 0.98),  # 2027.01.05-1 + sem-3911: P 0.980 / R 1.000
     ("lexicon_blind8.jsonl", 0.95, 0.98),  # 2027.01.12-1 + sem-4811: P 0.955 / R 0.987
     ("lexicon_blind9.jsonl", 0.94, 0.96),  # 2027.01.12-1 + sem-4811, written to be hard: P 0.948 / R 0.967
+    ("lexicon_blind11.jsonl", 0.93, 0.93),  # 2027.01.19-1 + sem-5411, written to be hard: P 0.933 / R 0.933
+    ("lexicon_blind12.jsonl", 0.96, 0.97),  # 2027.01.19-1 + sem-5411: P 0.961 / R 0.973
 ])
 def test_blind_records_hold(combined, name, precision, recall):
     from bot.compliance.lexicon import evaluate, load_labelled

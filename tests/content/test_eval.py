@@ -67,11 +67,15 @@ def test_starter_eval_fused_with_the_offline_encoder():
     assert result["wrong_answer_rate"] <= 0.08
 
 
-def test_holdout6_record_holds():
-    """holdout6 was written from titles and answers only, by someone who never saw the matcher, and scored once
-    with commit 370a769 (top-1 0.920, 56/56 out-of-scope abstaining); nothing tunes or trains on it."""
+@pytest.mark.parametrize("name, top1, abstain", [
+    # written from titles and answers only by people who never saw the matcher; scored once; nothing tunes or
+    # trains on them (docs/content.md). First scores: holdout6 0.920 / 56 of 56 (370a769), holdout8 0.874 /
+    # 56 of 56 (fa38492; 0.897 since scope-4528), holdout9 0.976 / 54 of 55 (546b682).
+    ("holdout6.json", 0.90, 1.0), ("holdout8.json", 0.87, 1.0), ("holdout9.json", 0.97, 0.98),
+])
+def test_held_out_records_hold(name, top1, abstain):
     from content.scope import ScopeClassifier
 
-    assert "holdout6.json" not in ScopeClassifier.default().meta["eval_files"]
-    result = evaluate_file(PACKAGE_DIR / "eval" / "blind" / "holdout6.json", ContentSettings(embedding_backend="use"))
-    assert result["top1"] >= 0.90 and result["abstain_recall"] == 1.0, result
+    assert name not in ScopeClassifier.default().meta["eval_files"]
+    result = evaluate_file(PACKAGE_DIR / "eval" / "blind" / name, ContentSettings(embedding_backend="use"))
+    assert result["top1"] >= top1 and result["abstain_recall"] >= abstain, result
