@@ -33,12 +33,12 @@ _NEXT = r"(会不会|能不能|会|能|还能|还会|可能|有没有可能)"
 _MOVE = r"(再)?((升|涨)还是(贬|跌)|飙|涨|跌|升值|贬值|破发|破净|摘帽|回到|涨回|翻倍|降息|加息|降准|(很|更|变|走)(高|低)|(高|低)(吗|么|不)|反弹|回调)"
 # Messages about fraud or about someone else acting are questions for the library, not requests.
 _ABOUT_FRAUD = re.compile(r"骗|诈骗|非法|合法|冒充|核实|陷阱|荐股群|是真的吗|可信|靠谱吗|防范|区别|有人说|自称|直播|网红|视频|群")
-_ABOUT_OTHERS = re.compile(r"家人|家里|子女|孩子|儿子|女儿|老伴|老公|老婆|父母|爸妈|朋友|别人|他人")
+_ABOUT_OTHERS = re.compile(r"家人|家里|子女|孩子|儿子|女儿|闺女|儿媳|女婿|孙子|孙女|亲戚|老伴|老公|老婆|父母|爸妈|朋友|别人|他人")
 # Questions about a rule, legality or risk ("…算违法吗", "跌到多少会被强平", "有什么风险", "怎么算") are
 # questions for the library, not picks, predictions or requests for a promise.
 _ABOUT_RULES = re.compile(
     r"违法|违规|犯法|合法|合规|有(什么|哪些|啥)风险|风险(大|高)?(吗|么|不)|风险(是什么|在哪)|怎么算|如何算|怎么计算|"
-    r"怎么收|(会|就|才)(被)?(强平|强制平仓|平仓|爆仓)|警戒线|平仓线|规定|规则|(限制|上限|下限|门槛)(是)?多少")
+    r"怎么收|(会|就|才)(被)?(强平|强制平仓|平仓|爆仓)|(会|就|才)被[^，。？！?!]{0,4}(卖掉|卖出|处置)|涨涨跌跌|警戒线|平仓线|规定|规则|(限制|上限|下限|门槛)(是)?多少")
 # Securities words: a message with one is left to the library (银证转账, 股息红利税, 借钱炒股, 个人养老金).
 _SECURITIES = re.compile(
     r"股|证券|券商|账户|账号|基金|融资|融券|两融|逆回购|国债|债券|可转债|etf|分红|股息|红利|存管|银证|绑|转账|"
@@ -49,6 +49,8 @@ _OTHER_FINANCE = re.compile(
     r"年终奖|专项附加扣除|个税(退税|汇算|app)|(银行)?(存款|定期)利率|大额存单")
 # 「我不是问你会不会涨，就是想知道…」: the client says outright that it is not a prediction or a pick.
 _NOT_ASKING = re.compile(r"不是(问|想问|要问|让你)")
+# Someone impersonating the brokerage is a fraud question, not a complaint about it (「有人假扮券商骗钱…哪里看案例」).
+_IMPERSONATION = re.compile(r"假扮|冒充|假冒|典型案例|风险提示")
 # ...unless the message itself opens with a request ("帮我查一下我老公的账户").
 _REQUEST = re.compile(r"^(请|麻烦)?(你|您)?(帮|替)(我|俺)")
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -124,7 +126,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"(能|可以|会)(稳|保证)(拿|赚|赢|收)[^，。？！?!]{0,6}(\d|%|分红|收益|利息)")),
 ]
 _PATTERNS.append((OTHER_FINANCE, _OTHER_FINANCE))
-_GUARDS = {STOCK_PICK: (_ABOUT_FRAUD, _ABOUT_RULES, _NOT_ASKING), HUMAN: (_ABOUT_FRAUD,), ACCOUNT_OPERATION: (_ABOUT_OTHERS,),
+_GUARDS = {STOCK_PICK: (_ABOUT_FRAUD, _ABOUT_RULES, _NOT_ASKING), HUMAN: (_ABOUT_FRAUD,), COMPLAINT: (_IMPERSONATION,), ACCOUNT_OPERATION: (_ABOUT_OTHERS,),
            COMPANY: (_ABOUT_FRAUD,), GUARANTEE: (_ABOUT_FRAUD, _ABOUT_RULES), MARKET_PREDICTION: (_ABOUT_RULES, _NOT_ASKING),
            OTHER_FINANCE: (_SECURITIES,)}
 
