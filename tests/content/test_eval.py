@@ -73,6 +73,7 @@ def test_starter_eval_fused_with_the_offline_encoder():
     # 56 of 56 (fa38492; 0.897 since scope-4528), holdout9 0.976 / 54 of 55 (546b682).
     # scope-5112 (with writer3_dev) answers one holdout6 out-of-scope question that scope-4528 held back.
     ("holdout6.json", 0.90, 0.98), ("holdout8.json", 0.87, 1.0), ("holdout9.json", 0.97, 0.98),
+    ("holdout10.json", 0.95, 1.0),  # scored once with 3f5d094 (scope-5112): 0.953 / 55 of 55
 ])
 def test_held_out_records_hold(name, top1, abstain):
     from content.scope import ScopeClassifier
