@@ -157,6 +157,8 @@ DATA = DEFAULT_MODEL_PATH.parents[3] / "tests" / "compliance" / "data"
     ("lexicon_blind9.jsonl", 0.94, 0.96),  # 2027.01.12-1 + sem-4811, written to be hard: P 0.948 / R 0.967
     ("lexicon_blind11.jsonl", 0.92, 0.93),  # 2027.01.19-1 + sem-5411, hard: P 0.933 / R 0.933 (sem-7158: 0.929 / 0.953)
     ("lexicon_blind12.jsonl", 0.96, 0.97),  # 2027.01.19-1 + sem-5411: P 0.961 / R 0.973 (sem-7158: 0.961 / 0.980)
+    ("lexicon_blind13.jsonl", 0.93, 0.98),  # 2027.01.19-1 + sem-7158, hard: P 0.937 / R 0.987
+    ("lexicon_blind14.jsonl", 0.88, 0.98),  # 2027.01.19-1 + sem-7158: P 0.880 / R 0.980
 ])
 def test_blind_records_hold(combined, name, precision, recall):
     from bot.compliance.lexicon import evaluate, load_labelled
