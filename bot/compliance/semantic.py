@@ -12,8 +12,10 @@ A sentence with P ≥ ``threshold`` becomes a ``Hit`` with rule ``semantic.<cate
 probability. The threshold is the lowest one at which the out-of-fold precision of repeated
 5-fold cross-validation on the training data is ≥ TARGET_PRECISION (0.98 since sem-1817; see ``build``).
 
-Training data: ``tests/compliance/data/lexicon_labelled.jsonl``, ``lexicon_extra.jsonl``, ``lexicon_blind.jsonl``
-``lexicon_blind2.jsonl`` and ``lexicon_blind3.jsonl`` (development data since they were scored), ``lexicon_dev.jsonl``, ``lexicon_dev2.jsonl`` and ``lexicon_dev3.jsonl``; never ``lexicon_holdout.jsonl``. Texts are
+Training data: ``TRAINING_FILES`` in ``tests/compliance/data/`` — our labelled sets, the blind sets that became
+development data after they were scored, five new writers' sets (``lexicon_trainA``–``E``) and the sentences of
+the approved starter-pack items (``lexicon_pack_approved.jsonl``, compliant by review); never the holdout or the
+blind sets kept as records (blind6, 8, 9, 11–14). Texts are
 normalised by the lexicon's speller first (bao本 → 保本), as ``Lexicon.check`` does before classifying.
 The trained weights ship as ``bot/compliance/rules/semantic_model.npz``; rebuild it with
 
