@@ -458,6 +458,7 @@ def test_refusal_after_the_trigger_needs_an_echo_for_a_later_clause():
 
 # 2027.01.12-1: coaching a quoted answer for the return-visit call or 双录 after the question is named; certainty
 # about a service matter (opening hours, a seat at a talk) is no absolute claim; warnings that end in 别信/不能参与.
+# 2027.01.19-1: a counterfactual joke is no promise or tip; 「只能本人」「明令禁止」「是红线」 refuse what was echoed.
 @pytest.mark.parametrize("text, allowed", [
     ("回访电话要是问到您能不能接受亏损，您说能接受就行。", False),
     ("双录的时候会问有没有人承诺收益，您说没有就好。", False),
@@ -466,18 +467,11 @@ def test_refusal_after_the_trigger_needs_an_echo_for_a_later_clause():
     ("这只基金百分之百能赚钱。", False),
     ("有人拉您进群说尾盘一起砸一下，这种绝对不能参与。", True),
     ("政府兜底的债，不可能违约。", False),
-])
-def test_return_visit_coaching_and_service_certainty(text, allowed):
-    assert Lexicon.default().check(text).allowed is allowed, text
-
-
-# 2027.01.19-1: a counterfactual joke is no promise or tip; 「只能本人」「明令禁止」「是红线」 refuse what was echoed.
-@pytest.mark.parametrize("text, allowed", [
     ("我要是能保证收益，早就辞职回家自己炒了，所以真的没法承诺。", True),
     ("要真知道明天哪只涨停，我还在这儿上班吗😂", True),
     ("跟着我买，保证收益，亏了算我的。", False),
     ("您儿子想帮您操作？按规定账户只能本人使用。", True),
     ("您上次问能不能把账户交给我打理——抱歉，客户经理代客操作是明令禁止的。", True),
 ])
-def test_counterfactual_jokes_and_refusals(text, allowed):
-    assert Lexicon.default().check(text).allowed is allowed, text
+def test_2027_01_rules(lexicon, text, allowed):
+    assert lexicon.check(text).allowed is allowed, text
