@@ -88,13 +88,14 @@ def training_data(pack_dir=None, eval_dir: Path = EVAL_DIR) -> tuple[list[str], 
     files = sorted(p for p in eval_dir.glob("*.json") if p.name != CHECK_SET)
     # In scope: the pack's titles and phrasings, and the dev files' labelled client questions (real clients'
     # style: 「佣金太高了 能不能给我降一点」 is a library question, not a complaint).
+    queries = [q for p in files for q in load_eval(p)[1]]
     inside = dict.fromkeys([normalise(q) for item in faq for q in [item["q"], *item["questions"]]]
-                           + [normalise(q["q"]) for p in files for q in load_eval(p)[1] if q.get("id") is not None])
-    outside = dict.fromkeys(normalise(q["q"]) for p in files for q in load_eval(p)[1] if q.get("id") is None)
-    outside = [t for t in outside if t not in inside]
-    texts = [t for t in inside if t] + [t for t in outside if t]
-    labels = np.array([0] * len([t for t in inside if t]) + [1] * len([t for t in outside if t]))
-    return texts, labels, [p.name for p in files]
+                           + [normalise(q["q"]) for q in queries if q.get("id") is not None])
+    outside = dict.fromkeys(normalise(q["q"]) for q in queries if q.get("id") is None)
+    inside_texts = [t for t in inside if t]
+    outside_texts = [t for t in outside if t and t not in inside]
+    return inside_texts + outside_texts, np.array([0] * len(inside_texts) + [1] * len(outside_texts)), \
+        [p.name for p in files]
 
 
 def _fit(texts, X_emb, y):
