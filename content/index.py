@@ -107,6 +107,10 @@ class SearchIndex:
             return self.reduced @ (query_vector @ self.projection)
         return self.centroids @ query_vector
 
+    def knows(self, token: str) -> bool:
+        """Whether any passage or body of the library holds this token."""
+        return token in self.bm25.idf or (self.body_bm25 is not None and token in self.body_bm25.idf)
+
     @property
     def dense_ready(self) -> bool:
         return self.centroids is not None

@@ -32,13 +32,17 @@ _WHEN = (r"(明天|明日|后天|下周|下个?月|下半年|后市|后面|接�
 _NEXT = r"(会不会|能不能|会|能|还能|还会|可能|有没有可能)"
 _MOVE = r"(再)?((升|涨)还是(贬|跌)|飙|涨|跌|升值|贬值|破发|破净|摘帽|回到|涨回|翻倍|降息|加息|降准|(很|更|变|走)(高|低)|(高|低)(吗|么|不)|反弹|回调)"
 # Messages about fraud or about someone else acting are questions for the library, not requests.
-_ABOUT_FRAUD = re.compile(r"骗|诈骗|非法|合法|冒充|核实|陷阱|荐股群|是真的吗|可信|靠谱吗|防范|区别|有人说|自称|直播|网红|视频|群")
+_ABOUT_FRAUD = re.compile(r"骗|诈骗|非法|合法|冒充|核实|陷阱|荐股群|是真的吗|可信|能信|靠谱吗|防范|区别|有人说|自称|直播|网红|视频|抖音|快手|群")
 _ABOUT_OTHERS = re.compile(r"家人|家里|子女|孩子|儿子|女儿|闺女|儿媳|女婿|孙子|孙女|亲戚|老伴|老公|老婆|父母|爸妈|朋友|别人|他人")
 # Questions about a rule, legality or risk ("…算违法吗", "跌到多少会被强平", "有什么风险", "怎么算") are
 # questions for the library, not picks, predictions or requests for a promise.
 _ABOUT_RULES = re.compile(
     r"违法|违规|犯法|合法|合规|有(什么|哪些|啥)风险|风险(大|高)?(吗|么|不)|风险(是什么|在哪)|怎么算|如何算|怎么计算|"
-    r"怎么收|(会|就|才)(被)?(强平|强制平仓|平仓|爆仓)|(会|就|才)被[^，。？！?!]{0,4}(卖掉|卖出|处置)|涨涨跌跌|警戒线|平仓线|规定|规则|(限制|上限|下限|门槛)(是)?多少")
+    r"怎么收|(会|就|才)(被)?(强平|强制平仓|平仓|爆仓)|(会|就|才)被[^，。？！?!]{0,4}(卖掉|卖出|处置)|涨涨跌跌|警戒线|平仓线|规定|规则|(限制|上限|下限|门槛)(是)?多少|"
+    # how prices move in general, what to weigh first, when a rule lets one sell
+    r"会涨会跌|会跌会涨|涨跌(的)?原因|想清楚|(要|该)?注意(什么|哪些|啥)|(多久|几天|什么时候|哪天)(才)?(能|可以)(卖|买)")
+# Asking what an adviser may do (「投资顾问能直接帮我操作账户不」) is a question about the service, not a request.
+_ABOUT_ADVISER = re.compile(r"(投资顾问|投顾|顾问|客户经理).{0,24}?(能|会|可以)(不能|不会)?(直接)?(帮|替)我(操作|管|炒|交易)")
 # Securities words: a message with one is left to the library (银证转账, 股息红利税, 借钱炒股, 个人养老金).
 _SECURITIES = re.compile(
     r"股|证券|券商|账户|账号|基金|融资|融券|两融|逆回购|国债|债券|可转债|etf|分红|股息|红利|存管|银证|绑|转账|"
@@ -125,8 +129,18 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"[^，。？！?!]{0,2}(有吗|有没有|有不|推荐)|"
         r"(能|可以|会)(稳|保证)(拿|赚|赢|收)[^，。？！?!]{0,6}(\d|%|分红|收益|利息)")),
 ]
+# Questions about the client's own account data (「我上个月交了多少手续费」「我的风险测评是不是过期了」): only a person
+# who can look at the account answers them; "how do I find…" forms stay with the library.
+_PERSONAL_LOOKUP = re.compile(
+    r"^(?!.*(账号|怎么|如何|怎样|算不算|想不起|能买|不够|分别|为什么|为啥)).*?("
+    r"(^|[，,。\s])(我|俺)(的|现在的|目前的|这个月的?|上个?月的?|今年的?|去年的?|这次的?|上次的?)?[^，。？！?!]{0,10}"
+    r"(是多少|有多少|还有多少|剩多少|还剩多少|交了多少|扣了多少|花了多少|收了多少|拿了多少|赚了多少|亏了多少|"
+    r"一共[^，。？！?!]{0,6}多少|到账了(吗|没|么)|到账没|成功了(没|吗|么)|过期了(吗|没|么)|到期了(吗|没|么)|是哪(天|个|家|一天)|"
+    r"哪天开的|在哪个营业部|够[^，。？！?!]{0,8}(了吗|了没)|开通了(吗|没)|开了没|有没有开(通)?|算几次|是不是休眠|是不是过期)|"
+    r"发我(一下|一份|看看)|(我的|我)[^，。？！?!]{0,8}(手机号)是(多少|什么|哪个))")
+_PATTERNS.append((ACCOUNT_OPERATION, _PERSONAL_LOOKUP))
 _PATTERNS.append((OTHER_FINANCE, _OTHER_FINANCE))
-_GUARDS = {STOCK_PICK: (_ABOUT_FRAUD, _ABOUT_RULES, _NOT_ASKING), HUMAN: (_ABOUT_FRAUD,), COMPLAINT: (_IMPERSONATION,), ACCOUNT_OPERATION: (_ABOUT_OTHERS,),
+_GUARDS = {STOCK_PICK: (_ABOUT_FRAUD, _ABOUT_RULES, _NOT_ASKING), HUMAN: (_ABOUT_FRAUD,), COMPLAINT: (_IMPERSONATION,), ACCOUNT_OPERATION: (_ABOUT_OTHERS, _ABOUT_ADVISER),
            COMPANY: (_ABOUT_FRAUD,), GUARANTEE: (_ABOUT_FRAUD, _ABOUT_RULES), MARKET_PREDICTION: (_ABOUT_RULES, _NOT_ASKING),
            OTHER_FINANCE: (_SECURITIES,)}
 

@@ -10,6 +10,7 @@ before searches, so every worker process sees approvals and retirements.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -20,9 +21,17 @@ from content.index import Document, Scored, SearchIndex
 from content.intents import classify_intent as _classify_intent
 from content.intents import is_small_talk
 from content.settings import Thresholds
-from content.tokenize import Tokenizer
+from content.tokenize import Tokenizer, normalise
 
 log = logging.getLogger(__name__)
+
+# A clause that only asks what a term means: 「可转债下修转股价是什么意思」. The term holds no pronoun or
+# function word, which keeps out 「这是啥」「我算是什么身份」「带个Y是什么份额」.
+_DEFINITION_QUESTION = re.compile(
+    r"(请问|问下|问一下|想问下?|请教一下|那个)?(?P<term>[^我你您他她它这那个会了在吗呢么]{2,14}?)(到底|究竟)?"
+    r"(是什么意思|是啥意思|什么意思|啥意思|是什么东西|是什么|是啥|指什么|是指什么|是个啥|是干嘛的|怎么理解)"
+    r"[啊呀呢哦嘛呗哈]*")
+_CLAUSE_SPLIT = re.compile(r"[，,。？?！!；;\s]+")
 EMBED_BATCH = 256
 
 
@@ -44,7 +53,8 @@ class Candidate:
 @dataclass(frozen=True)
 class MatchResult:
     """``reason``: "confident", "below_threshold", "intent:<name>", "small_talk", "empty_query",
-    "out_of_scope" (the scope check, ``content.scope``) or "empty_library". Only a confident result may be
+    "out_of_scope" (the scope check, ``content.scope``), "unknown_term" (asks what a term no item contains
+    means) or "empty_library". Only a confident result may be
     used as an answer."""
 
     confident: bool
@@ -153,6 +163,8 @@ class Matcher:
         index = self._index
         if index is None or not index.docs:
             return self._abstain("empty_library")
+        if self._settings.unknown_term_check and self._asks_unknown_term(question, index):
+            return self._abstain("unknown_term")
         vector, embedded_at = None, time.perf_counter()
         if self.uses_dense:
             vector = self.embedder.encode([question], query=True)[0]
@@ -276,6 +288,16 @@ class Matcher:
         return Candidate(doc.version_id, doc.item_id, doc.title, round(s.fused, 4), round(s.lexical, 4),
                          None if s.dense is None else round(s.dense, 4), "；".join(parts), doc.slug, doc.kind,
                          doc.auto_reply_allowed, doc.risk_level)
+
+    def _asks_unknown_term(self, question: str, index: SearchIndex) -> bool:
+        """「做市商制度是什么」「ETF的IOPV是啥」: a question asking what a term means, where the term holds a word
+        no item of the library contains. No item can define it, however close the rest of it lands."""
+        for clause in _CLAUSE_SPLIT.split(normalise(question or "")):
+            m = _DEFINITION_QUESTION.fullmatch(clause)
+            if m and any(len(t) >= 2 and not t.isdigit() and not index.knows(t)
+                         for t in self._tokenizer.tokens(m.group("term"))):
+                return True
+        return False
 
     def _abstain(self, reason: str, intent: str | None = None) -> MatchResult:
         return MatchResult(False, None, [], reason, intent=intent, mode=self._settings.mode)

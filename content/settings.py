@@ -75,6 +75,9 @@ class ContentSettings(BaseModel):
     # probability is not answered from the library; None = the shipped model's CV-chosen threshold.
     scope_check: bool = True
     scope_threshold: float | None = Field(None, ge=0, le=1)
+    # A question asking what a term means (「做市商是什么」) is not answered when the term holds a word that no
+    # item contains: no item can define it.
+    unknown_term_check: bool = True
     abstain_intents: list[str] = Field(
         default_factory=lambda: ["stock_pick", "market_prediction", "account_operation", "complaint", "human",
                                  "company", "guarantee", "other_finance"])

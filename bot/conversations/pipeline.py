@@ -82,8 +82,8 @@ class SuggestionPipeline:
             content = self._deps.content
             match = content.matcher.match(q.text, self._settings.match_k)
             best = getattr(match, "best", None)
-            if getattr(match, "reason", None) == "out_of_scope":  # the scope check: say why, not just "no content"
-                reasons_extra += ("out_of_scope",)
+            if getattr(match, "reason", None) in ("out_of_scope", "unknown_term"):  # say why, not just "no content"
+                reasons_extra += (match.reason,)
             if best is not None:
                 version = content.library.get_version(candidate_dict(best)["version_id"])
                 sendable = bool(version is not None and content.library.is_sendable(version, now))

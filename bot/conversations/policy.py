@@ -32,6 +32,7 @@ REASON_LABELS = {
     "stale_question": "问题发出时间过久",
     "content_unavailable": "内容服务不可用",
     "out_of_scope": "超出内容库范围（预测、荐股、办事请求或闲聊等）",
+    "unknown_term": "内容库中没有该名词的解释",
 }
 NEVER_ANSWER_LABELS = {
     "stock_pick": "荐股类问题", "prediction": "行情预测类问题", "market_prediction": "行情预测类问题",

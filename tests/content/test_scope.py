@@ -59,3 +59,19 @@ def test_matcher_abstains_out_of_scope_and_the_check_is_a_setting():
     assert off.match(question).reason != "out_of_scope"
     lenient = build_matcher(faq, ContentSettings(embedding_backend="use", scope_threshold=1.0))
     assert lenient.scope.threshold == 1.0 and lenient.match(question).reason != "out_of_scope"
+
+
+def test_a_definition_question_about_a_term_no_item_holds_is_not_answered():
+    from content.evaluation import build_matcher
+
+    faq = [{"id": "star", "q": "科创板权限怎么开通", "a": "科创板权限要求前20个交易日日均资产不低于50万元。"},
+           {"id": "convertible", "q": "可转债是什么", "a": "可转债是可以按约定转换成股票的债券，转股价在募集说明书中约定。"}]
+    on = build_matcher(faq, ContentSettings(embedding_backend="use", scope_check=False))
+    for question in ("科创板做市商制度是什么", "可转债下修转股价是什么意思", "那个，可转债回售条款是啥"):
+        assert on.match(question).reason == "unknown_term", question
+    # every word of the term is in the library: retrieval decides; a clause with a pronoun is no definition
+    assert on.match("可转债是什么").best.slug == "convertible"
+    assert on.match("可转债转股价是什么意思").reason != "unknown_term"
+    assert on.match("我这个科创板是什么情况").reason != "unknown_term"
+    off = build_matcher(faq, ContentSettings(embedding_backend="use", scope_check=False, unknown_term_check=False))
+    assert off.match("科创板做市商制度是什么").reason != "unknown_term"

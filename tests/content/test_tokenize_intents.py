@@ -58,6 +58,9 @@ def test_character_bigrams_skip_stop_pairs(tokenizer):
     ("要不要割肉", STOCK_PICK), ("有没有内幕消息", STOCK_PICK),
     ("明天大盘会涨吗", MARKET_PREDICTION), ("后市怎么看", MARKET_PREDICTION), ("A股什么时候见底", MARKET_PREDICTION),
     ("今年能到4000点吗", MARKET_PREDICTION),
+    # The client's own account data: a person who can see the account answers.
+    ("我上个月交了多少手续费", ACCOUNT_OPERATION), ("我的风险测评是不是过期了", ACCOUNT_OPERATION),
+    ("把今天的交割单发我一份", ACCOUNT_OPERATION), ("我昨天那笔转账到账了吗", ACCOUNT_OPERATION),
     ("帮我把茅台卖了", ACCOUNT_OPERATION), ("密码发给你，你帮我操作", ACCOUNT_OPERATION),
     ("我要投诉你们", COMPLAINT), ("你们态度太差了", COMPLAINT),
     ("转人工", HUMAN), ("你是机器人吗", HUMAN), ("请联系我", HUMAN),
@@ -101,6 +104,8 @@ def test_must_go_to_a_person(text, intent):
                                   "有人说是你们公司的，拉我进了个荐股群", "小股东怎么维权", "最近能低佣开户吗",
                                   "打新是不是稳赚不赔", "买港股用人民币还是港币", "保证金比例降到80%什么意思",
                                   "我儿子能帮我把钱转出来吗", "分红什么时候到账",
+                                  # how to find one's own data is the library's
+                                  "我的资金账号是多少", "我的风险等级不够能买吗", "我的账户被锁了怎么办",
                                   # rules, legality and risk are questions, not picks or predictions
                                   "没资质的人收费推荐股票算违法吗", "担保比例跌到多少会被强平",
                                   "哪种基金风险最大", "收益最高的逆回购怎么算利息",
