@@ -158,6 +158,8 @@ DATA = DEFAULT_MODEL_PATH.parents[3] / "tests" / "compliance" / "data"
     ("lexicon_blind14.jsonl", 0.88, 0.98),  # 2027.01.19-1 + sem-7158: P 0.880 / R 0.980
     ("lexicon_blind15.jsonl", 0.97, 0.99),  # first scored with sem-7756 (0.987 / 0.993); sem-8481: 0.974 / 1.000
     ("lexicon_blind16.jsonl", 0.94, 0.96),  # hard; first scored with sem-7756 (0.954 / 0.973); sem-7281: 0.942 / 0.967
+    ("lexicon_blind17.jsonl", 0.98, 0.99),  # first scored with 2027.01.19-1 + sem-8481: P 0.980 / R 1.000
+    ("lexicon_blind18.jsonl", 0.93, 0.98),  # hard; first scored with sem-8481: P 0.936 / R 0.980 (sem-7281: 0.918 / 0.973)
 ])
 def test_blind_records_hold(combined, name, precision, recall):
     from bot.compliance.lexicon import evaluate, load_labelled
