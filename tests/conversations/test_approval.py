@@ -245,3 +245,12 @@ def test_an_out_of_scope_question_goes_to_the_advisor_with_its_reason(make_env):
     row = _routed(env, "wmOOS01", "帮我看看这个基金经理靠不靠谱")  # no intent rule names it
     assert row.state != "sent" and "out_of_scope" in row.reasons and row.content_version_id is None
     assert reason_label("out_of_scope").startswith("超出内容库范围")
+
+
+def test_a_question_about_a_term_the_library_never_mentions_goes_to_the_advisor_with_its_reason(make_env):
+    from bot.conversations.policy import reason_label
+
+    env = make_env(with_content=True)
+    row = _routed(env, "wmTERM01", "CDR是什么")  # no item of the starter pack mentions CDR
+    assert row.state != "sent" and "unknown_term" in row.reasons and row.content_version_id is None
+    assert reason_label("unknown_term") == "内容库中没有该名词的解释"
