@@ -459,6 +459,7 @@ def test_refusal_after_the_trigger_needs_an_echo_for_a_later_clause():
 # 2027.01.12-1: coaching a quoted answer for the return-visit call or 双录 after the question is named; certainty
 # about a service matter (opening hours, a seat at a talk) is no absolute claim; warnings that end in 别信/不能参与.
 # 2027.01.19-1: a counterfactual joke is no promise or tip; 「只能本人」「明令禁止」「是红线」 refuse what was echoed.
+# 2027.01.26-1: a claim asked back and denied in the next sentence (「保本？这个真没有」), and 「≠」.
 @pytest.mark.parametrize("text, allowed", [
     ("回访电话要是问到您能不能接受亏损，您说能接受就行。", False),
     ("双录的时候会问有没有人承诺收益，您说没有就好。", False),
@@ -472,6 +473,12 @@ def test_refusal_after_the_trigger_needs_an_echo_for_a_later_clause():
     ("跟着我买，保证收益，亏了算我的。", False),
     ("您儿子想帮您操作？按规定账户只能本人使用。", True),
     ("您上次问能不能把账户交给我打理——抱歉，客户经理代客操作是明令禁止的。", True),
+    ("保本？这个真没有。", True),
+    ("稳赚？我做这行八年，没见过。", True),
+    ("保底年化？骗局", True),
+    ("稳健型≠保本型", True),
+    ("保本？当然，跟着我买就行。", False),
+    ("稳赚？没问题，包您满意。", False),
 ])
 def test_2027_01_rules(lexicon, text, allowed):
     assert lexicon.check(text).allowed is allowed, text
