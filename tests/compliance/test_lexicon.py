@@ -460,6 +460,7 @@ def test_refusal_after_the_trigger_needs_an_echo_for_a_later_clause():
 # about a service matter (opening hours, a seat at a talk) is no absolute claim; warnings that end in 别信/不能参与.
 # 2027.01.19-1: a counterfactual joke is no promise or tip; 「只能本人」「明令禁止」「是红线」 refuse what was echoed.
 # 2027.01.26-1: a claim asked back and denied in the next sentence (「保本？这个真没有」), and 「≠」.
+# 2027.02.02-1: more disavowals later in the sentence (误导, 不靠谱, 报警, 口径) and counterfactual jokes (「早辞职了」).
 @pytest.mark.parametrize("text, allowed", [
     ("回访电话要是问到您能不能接受亏损，您说能接受就行。", False),
     ("双录的时候会问有没有人承诺收益，您说没有就好。", False),
@@ -479,6 +480,10 @@ def test_refusal_after_the_trigger_needs_an_echo_for_a_later_clause():
     ("稳健型≠保本型", True),
     ("保本？当然，跟着我买就行。", False),
     ("稳赚？没问题，包您满意。", False),
+    ("说某只基金\"绝对安全\"的，都是在误导。", True),
+    ("要是真能稳赚，我早辞职了🤣", True),
+    ("哈哈，要是我有内幕消息，我也不上班了😂", True),
+    ("这只基金绝对安全，放心买。", False),
 ])
 def test_2027_01_rules(lexicon, text, allowed):
     assert lexicon.check(text).allowed is allowed, text
