@@ -10,6 +10,7 @@ business question ("涨跌幅限制是多少", "怎么撤单") is never taken fo
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from content.tokenize import normalise
 
@@ -77,7 +78,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"(把|将)(我的)?(账户|账号|密码)(给|交给|发给|借给)(你|您)|(你|您|你们)(帮|替)我(管|操作|炒)|全权(委托|交给)")),
     (STOCK_PICK, re.compile(
         r"(给|帮)我荐股|荐(个|几只|一只|只)股|(帮|替|给)(我|俺)(选|挑)(一|几|两)?(只|个|支|款)|(帮|替|给)(我|俺)(拿|出)(个)?主意|"
-        r"买(认购|认沽|看涨|看跌)还是|(能|可以|要不要|该不该)(不能)?赌一把|你自己(买|持有|炒|拿)(的|了)?(什么|啥|哪)|"
+        r"买(认购|认沽|看涨|看跌)还是|(卖|抛|出掉?)还是(拿|留|持有|捂)|"
+        r"(能|可以|要不要|该不该)(不能)?赌一把|你自己(买|持有|炒|拿)(的|了)?(什么|啥|哪)|"
         r"推荐[^，。？！?!]{0,6}" + _STOCK + r"|推荐[^，。？！?!]{0,4}(理财|产品)|"
         r"(理财|产品|基金|股票)[^，。？！?!]{0,2}推荐|(收益|涨幅|涨得|回报)最(高|多|大|好)|最(赚钱|能涨)|"
         r"买(哪个|哪种|哪类|哪一个|哪一种|哪家)|买[^，。？！?!]{1,8}还是[^，。？！?!]{1,8}(好|划算|合适|强)(呢|啊)?[?？]*$|"
@@ -137,6 +139,7 @@ _PERSONAL_LOOKUP = re.compile(
     r"(是多少|有多少|还有多少|剩多少|还剩多少|交了多少|扣了多少|花了多少|收了多少|拿了多少|赚了多少|亏了多少|"
     r"一共[^，。？！?!]{0,6}多少|到账了(吗|没|么)|到账没|成功了(没|吗|么)|过期了(吗|没|么)|到期了(吗|没|么)|是哪(天|个|家|一天)|"
     r"哪天开的|在哪个营业部|够[^，。？！?!]{0,8}(了吗|了没)|开通了(吗|没)|开了没|有没有开(通)?|算几次|是不是休眠|是不是过期)|"
+    r"[？?，,]\s*(你|您)?(帮我|麻烦|帮忙)(看看|查查|查一下|看一下|看下|查下)(吧|呗|呀)?[。!！~]*$|"
     r"发我(一下|一份|看看)|(我的|我)[^，。？！?!]{0,8}(手机号)是(多少|什么|哪个))")
 _PATTERNS.append((ACCOUNT_OPERATION, _PERSONAL_LOOKUP))
 _PATTERNS.append((OTHER_FINANCE, _OTHER_FINANCE))
@@ -157,6 +160,7 @@ _CHITCHAT = re.compile(
     r"(订|买|抢)(一|两|张)?[^，。？！?!]{0,6}(机票|高铁票|火车票|车票|电影票|门票)|(机票|高铁票|火车票|电影票|门票)(怎么|在哪|哪里)(买|订|退)|(写|开)(个|一)?(张|份)?请假条|"
     r"办(个)?护照|怎么办(护照|签证|身份证)|发烧|感冒|血压|头疼|(老婆|老公|女朋友|男朋友)(生气|吵架)")
 _CLAUSES = re.compile(r"[，,。.!！~～;；\s]+")
+_SYMBOL_CATEGORIES = frozenset({"So", "Sk", "Cf", "Mn", "Cs"})  # emoji, skin tones, joiners, variation selectors
 
 
 def classify_intent(text: str) -> str | None:
@@ -172,8 +176,16 @@ def classify_intent(text: str) -> str | None:
     return None
 
 
+def _without_symbols(text: str) -> str:
+    """Emoji and other symbols dropped (「收到👌」「好的👍🏻」 are 「收到」「好的」)."""
+    return "".join(ch for ch in text if unicodedata.category(ch) not in _SYMBOL_CATEGORIES).strip()
+
+
 def is_small_talk(text: str) -> bool:
-    clean = normalise(text or "")
+    raw = normalise(text or "")
+    clean = _without_symbols(raw)
+    if raw and not clean:
+        return True  # nothing but emoji
     if _SMALL_TALK.match(clean) or _CHITCHAT.search(clean):
         return True
     # "谢谢啊，辛苦了", "中午好呀 吃了没": every clause is a greeting or chit-chat.
