@@ -148,7 +148,7 @@ _GUARDS = {STOCK_PICK: (_ABOUT_FRAUD, _ABOUT_RULES, _NOT_ASKING), HUMAN: (_ABOUT
            OTHER_FINANCE: (_SECURITIES,)}
 
 _SMALL_TALK = re.compile(
-    r"^(你好|您好|hi|hello|hey|嗨|哈喽|在吗|在不在|在么|有人吗|早上好|早安|中午好|下午好|晚上好|晚安|"
+    r"^(你好|您好|hi|hello|hey|嗨|哈喽|在吗|在不在|在么|在不|在嘛|有人吗|了解了?|早上好|早安|中午好|下午好|晚上好|晚安|"
     r"谢谢|谢了|多谢|感谢|好的|好吧|好|嗯|嗯嗯|哦|哦哦|ok|收到|明白|知道了|行|可以|拜拜|再见|"
     r"哈+|呵+|嘿+|[?？!！。.~～👍🙏]+)(啊|呀|哈|啦|了|哦|喔|呢|哟|嘛|~)*[!！。.~～?？]*$")
 _CHITCHAT = re.compile(

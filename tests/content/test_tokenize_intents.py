@@ -139,6 +139,7 @@ def test_no_labelled_eval_query_is_taken_for_a_handoff_or_small_talk():
                                             ("谢谢啊，辛苦了", True), ("中午好呀 吃了没", True),
                                             # emoji are dropped before the check
                                             ("收到👌", True), ("好的👍🏻", True), ("早上好☀️", True), ("🙏🙏", True),
-                                            ("开户要带什么😊", False)])
+                                            ("开户要带什么😊", False), ("了解", True), ("在不", True),
+                                            ("了解一下创业板", False)])
 def test_small_talk(text, expected):
     assert is_small_talk(text) is expected
