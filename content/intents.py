@@ -143,6 +143,14 @@ _PERSONAL_LOOKUP = re.compile(
     r"发我(一下|一份|看看)|(我的|我)[^，。？！?!]{0,8}(手机号)是(多少|什么|哪个))")
 _PATTERNS.append((ACCOUNT_OPERATION, _PERSONAL_LOOKUP))
 _PATTERNS.append((OTHER_FINANCE, _OTHER_FINANCE))
+# Markets and products a securities library does not cover (futures, forex, precious metals, private funds,
+# trusts, P2P, foreign-currency wealth products, US shares): other finance even with a securities word in the
+# message (「期货账户怎么开」「私募基金怎么买」); not the options rules' 「期货交易经历」.
+_OTHER_MARKETS = re.compile(
+    r"(?<!金融)期货(?!(交易)?经历|经验)|外汇(?!等投资)|贵金属|现货黄金|原油|螺纹钢|私募|信托|p2p|"
+    r"(美元|日元|欧元|英镑)(理财|汇率|存款|定存)|美股")
+_OTHER_MARKETS_GUARD = re.compile(r"(没|没有|未)(做过|炒过|玩过)?期货|期货(交易)?经历|期货(公司)?(的)?经历|期权")
+_PATTERNS.append((OTHER_FINANCE, _OTHER_MARKETS))
 _GUARDS = {STOCK_PICK: (_ABOUT_FRAUD, _ABOUT_RULES, _NOT_ASKING), HUMAN: (_ABOUT_FRAUD,), COMPLAINT: (_IMPERSONATION,), ACCOUNT_OPERATION: (_ABOUT_OTHERS, _ABOUT_ADVISER),
            COMPANY: (_ABOUT_FRAUD,), GUARANTEE: (_ABOUT_FRAUD, _ABOUT_RULES), MARKET_PREDICTION: (_ABOUT_RULES, _NOT_ASKING),
            OTHER_FINANCE: (_SECURITIES,)}
@@ -169,7 +177,8 @@ def classify_intent(text: str) -> str | None:
     if not clean:
         return None
     for intent, pattern in _PATTERNS:
-        guarded = any(g.search(clean) for g in _GUARDS.get(intent, ())) and not (
+        guards = (_OTHER_MARKETS_GUARD,) if pattern is _OTHER_MARKETS else _GUARDS.get(intent, ())
+        guarded = any(g.search(clean) for g in guards) and not (
             intent == ACCOUNT_OPERATION and _REQUEST.match(clean))
         if pattern.search(clean) and not guarded:
             return intent

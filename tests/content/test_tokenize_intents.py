@@ -93,6 +93,9 @@ def test_character_bigrams_skip_stop_pairs(tokenizer):
     ("信用卡分期怎么还", OTHER_FINANCE), ("能借我点钱吗", OTHER_FINANCE), ("房贷要不要提前还", OTHER_FINANCE),
     ("车贷利息多少", OTHER_FINANCE), ("网贷逾期了怎么办", OTHER_FINANCE), ("车险理赔流程", OTHER_FINANCE),
     ("社保断缴有影响吗", OTHER_FINANCE), ("公积金怎么提取", OTHER_FINANCE), ("工资个税怎么算的", OTHER_FINANCE),
+    # markets and products the library does not cover, even with a securities word in the message
+    ("期货账户怎么开", OTHER_FINANCE), ("私募基金怎么买", OTHER_FINANCE), ("能买美股吗", OTHER_FINANCE),
+    ("美元理财有吗", OTHER_FINANCE), ("贵金属交易怎么开通", OTHER_FINANCE),
 ])
 def test_must_go_to_a_person(text, intent):
     assert classify_intent(text) == intent
@@ -107,7 +110,7 @@ def test_must_go_to_a_person(text, intent):
                                   "我儿子能帮我把钱转出来吗", "分红什么时候到账",
                                   # how to find one's own data is the library's
                                   "我的资金账号是多少", "我的风险等级不够能买吗", "我的账户被锁了怎么办",
-                                  "我中签了吗", "怎么查中签了没有",
+                                  "我中签了吗", "怎么查中签了没有", "没做过期货能开期权吗",
                                   # rules, legality and risk are questions, not picks or predictions
                                   "没资质的人收费推荐股票算违法吗", "担保比例跌到多少会被强平",
                                   "哪种基金风险最大", "收益最高的逆回购怎么算利息",
