@@ -83,6 +83,9 @@ def test_starter_eval_fused_with_the_offline_encoder():
     # subjects no item covers), scored once with ea0e0b9: 0.949 / 55 of 56 and 0.954 / 53 of 56; then learnt from
     # (emoji after small talk, 「卖还是拿着好」, 「中签没有？帮我看看」)
     ("holdout15.json", 0.94, 0.98), ("holdout16.json", 0.95, 0.94),
+    # the same brief, scored once with 7e33ce1: 0.949 / 56 of 56 and 0.971 / 55 of 56 (then 「效率也太低了吧」 became a
+    # complaint form)
+    ("holdout17.json", 0.94, 1.0), ("holdout18.json", 0.97, 0.98),
 ])
 def test_held_out_records_hold(name, top1, abstain):
     from content.scope import ScopeClassifier

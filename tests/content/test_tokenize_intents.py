@@ -63,7 +63,7 @@ def test_character_bigrams_skip_stop_pairs(tokenizer):
     ("把今天的交割单发我一份", ACCOUNT_OPERATION), ("我昨天那笔转账到账了吗", ACCOUNT_OPERATION),
     ("我上周申购的新股中签没有？帮我看看", ACCOUNT_OPERATION), ("新股上市第一天卖还是拿着好", STOCK_PICK),
     ("帮我把茅台卖了", ACCOUNT_OPERATION), ("密码发给你，你帮我操作", ACCOUNT_OPERATION),
-    ("我要投诉你们", COMPLAINT), ("你们态度太差了", COMPLAINT),
+    ("我要投诉你们", COMPLAINT), ("你们态度太差了", COMPLAINT), ("开户审核三天了还没好，效率也太低了吧", COMPLAINT),
     ("转人工", HUMAN), ("你是机器人吗", HUMAN), ("请联系我", HUMAN),
     ("帮我撤掉那笔委托", ACCOUNT_OPERATION), ("你给我把密码重置一下", ACCOUNT_OPERATION),
     ("麻烦帮我开通一下创业板", ACCOUNT_OPERATION),
