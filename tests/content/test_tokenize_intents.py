@@ -62,6 +62,7 @@ def test_character_bigrams_skip_stop_pairs(tokenizer):
     ("我上个月交了多少手续费", ACCOUNT_OPERATION), ("我的风险测评是不是过期了", ACCOUNT_OPERATION),
     ("把今天的交割单发我一份", ACCOUNT_OPERATION), ("我昨天那笔转账到账了吗", ACCOUNT_OPERATION),
     ("我上周申购的新股中签没有？帮我看看", ACCOUNT_OPERATION), ("新股上市第一天卖还是拿着好", STOCK_PICK),
+    ("我是什么风险等级", ACCOUNT_OPERATION), ("我的钱被冻结了，你们凭什么", COMPLAINT),
     ("帮我把茅台卖了", ACCOUNT_OPERATION), ("密码发给你，你帮我操作", ACCOUNT_OPERATION),
     ("我要投诉你们", COMPLAINT), ("你们态度太差了", COMPLAINT), ("开户审核三天了还没好，效率也太低了吧", COMPLAINT),
     ("转人工", HUMAN), ("你是机器人吗", HUMAN), ("请联系我", HUMAN),
@@ -110,7 +111,8 @@ def test_must_go_to_a_person(text, intent):
                                   "我儿子能帮我把钱转出来吗", "分红什么时候到账",
                                   # how to find one's own data is the library's
                                   "我的资金账号是多少", "我的风险等级不够能买吗", "我的账户被锁了怎么办",
-                                  "我中签了吗", "怎么查中签了没有", "没做过期货能开期权吗",
+                                  "我中签了吗", "怎么查中签了没有", "没做过期货能开期权吗", "C4是什么风险等级",
+                                  "我的风险等级是什么意思",
                                   # rules, legality and risk are questions, not picks or predictions
                                   "没资质的人收费推荐股票算违法吗", "担保比例跌到多少会被强平",
                                   "哪种基金风险最大", "收益最高的逆回购怎么算利息",
