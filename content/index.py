@@ -16,7 +16,9 @@ from datetime import datetime
 import numpy as np
 
 from content.bm25 import BM25Index
+from content.tokenize import sound
 
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 _TITLE_PREFIX = re.compile(r"^[^｜|]{1,6}[｜|]\s*")
 
 
@@ -83,6 +85,7 @@ class SearchIndex:
         self.valid_from = _timestamps([d.valid_from for d in docs], -np.inf)
         self.valid_until = _timestamps([d.valid_until for d in docs], np.inf)
         self._kind_masks: dict[tuple[str, ...], np.ndarray] = {}
+        self._sounds: set[str] | None = None
         self.passage_vectors = self.centroids = self.projection = None
         if vectors is not None and docs:
             # Passage vectors stay float16 (rescoring only gathers a few rows); centroids are float32.
@@ -110,6 +113,14 @@ class SearchIndex:
     def knows(self, token: str) -> bool:
         """Whether any passage or body of the library holds this token."""
         return token in self.bm25.idf or (self.body_bm25 is not None and token in self.body_bm25.idf)
+
+    def knows_sound(self, token: str) -> bool:
+        """Whether the library holds a word that sounds like this one (「陪股」「市营率」 for 配股, 市盈率):
+        clients type by pinyin, so a homophone is a typo, not a new term."""
+        if self._sounds is None:
+            words = set(self.bm25.idf) | (set(self.body_bm25.idf) if self.body_bm25 is not None else set())
+            self._sounds = {sound(w) for w in words if _HAN.search(w)}  # built on first use only
+        return sound(token) in self._sounds
 
     @property
     def dense_ready(self) -> bool:

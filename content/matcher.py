@@ -294,7 +294,7 @@ class Matcher:
         no item of the library contains. No item can define it, however close the rest of it lands."""
         for clause in _CLAUSE_SPLIT.split(normalise(question or "")):
             m = _DEFINITION_QUESTION.fullmatch(clause)
-            if m and any(len(t) >= 2 and not t.isdigit() and not index.knows(t)
+            if m and any(len(t) >= 2 and not t.isdigit() and not index.knows(t) and not index.knows_sound(t)
                          for t in self._tokenizer.tokens(m.group("term"))):
                 return True
         return False

@@ -55,6 +55,23 @@ def arabic_numerals(text: str) -> str:
     return _RATIO.sub(lambda m: m.group(1) + str(_numeral_value(m.group(2)) or m.group(2)), text)  # 10转五
 
 
+# Pinyin sounds clients confuse when typing (flat and retroflex initials, n/l, front and back nasals).
+_FUZZY_SOUNDS = ((re.compile(r"^([zcs])h"), r"\1"), (re.compile(r"^l"), "n"), (re.compile(r"(?<=[ie])ng$"), "n"),
+                 (re.compile(r"ang$"), "an"))
+
+
+def sound(word: str) -> str:
+    """A word's toneless pinyin with the usual typing confusions merged: 「可转载」 and 「可转债」 sound alike."""
+    from pypinyin import lazy_pinyin
+
+    syllables = []
+    for syllable in lazy_pinyin(word):
+        for pattern, repl in _FUZZY_SOUNDS:
+            syllable = pattern.sub(repl, syllable)
+        syllables.append(syllable)
+    return " ".join(syllables)
+
+
 def normalise(text: str) -> str:
     """NFKC (full-width to half-width), lower case, collapsed white space."""
     return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip().lower()

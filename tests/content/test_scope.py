@@ -73,5 +73,6 @@ def test_a_definition_question_about_a_term_no_item_holds_is_not_answered():
     assert on.match("可转债是什么").best.slug == "convertible"
     assert on.match("可转债转股价是什么意思").reason != "unknown_term"
     assert on.match("我这个科创板是什么情况").reason != "unknown_term"
+    assert on.match("可转载是什么").reason != "unknown_term"  # a homophone typo of 可转债, not a new term
     off = build_matcher(faq, ContentSettings(embedding_backend="use", scope_check=False, unknown_term_check=False))
     assert off.match("科创板做市商制度是什么").reason != "unknown_term"
