@@ -150,10 +150,12 @@ _OTHER_MARKETS = re.compile(
     r"(?<!金融)期货(?!(交易)?经历|经验)|外汇(?!等投资)|贵金属|现货黄金|原油|螺纹钢|私募|信托|p2p|"
     r"(美元|日元|欧元|英镑)(理财|汇率|存款|定存)|美股")
 _OTHER_MARKETS_GUARD = re.compile(r"(没|没有|未)(做过|炒过|玩过)?期货|期货(交易)?经历|期货(公司)?(的)?经历|期权")
-_PATTERNS.append((OTHER_FINANCE, _OTHER_MARKETS))
 _GUARDS = {STOCK_PICK: (_ABOUT_FRAUD, _ABOUT_RULES, _NOT_ASKING), HUMAN: (_ABOUT_FRAUD,), COMPLAINT: (_IMPERSONATION,), ACCOUNT_OPERATION: (_ABOUT_OTHERS, _ABOUT_ADVISER),
            COMPANY: (_ABOUT_FRAUD,), GUARANTEE: (_ABOUT_FRAUD, _ABOUT_RULES), MARKET_PREDICTION: (_ABOUT_RULES, _NOT_ASKING),
            OTHER_FINANCE: (_SECURITIES,)}
+# (intent, pattern, guards) in the order they are tried; a pattern with guards of its own names them here.
+_RULES = [(intent, pattern, _GUARDS.get(intent, ())) for intent, pattern in _PATTERNS]
+_RULES.append((OTHER_FINANCE, _OTHER_MARKETS, (_OTHER_MARKETS_GUARD,)))
 
 _SMALL_TALK = re.compile(
     r"^(你好|您好|hi|hello|hey|嗨|哈喽|在吗|在不在|在么|在不|在嘛|有人吗|了解了?|早上好|早安|中午好|下午好|晚上好|晚安|"
@@ -176,8 +178,7 @@ def classify_intent(text: str) -> str | None:
     clean = normalise(text or "")
     if not clean:
         return None
-    for intent, pattern in _PATTERNS:
-        guards = (_OTHER_MARKETS_GUARD,) if pattern is _OTHER_MARKETS else _GUARDS.get(intent, ())
+    for intent, pattern, guards in _RULES:
         guarded = any(g.search(clean) for g in guards) and not (
             intent == ACCOUNT_OPERATION and _REQUEST.match(clean))
         if pattern.search(clean) and not guarded:
