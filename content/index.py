@@ -16,9 +16,9 @@ from datetime import datetime
 import numpy as np
 
 from content.bm25 import BM25Index
-from content.tokenize import sound
+from content.tokenize import fuzz, sound, syllables
 
-_HAN = re.compile(r"[\u4e00-\u9fff]")
+_HAN_WORD = re.compile(r"[\u4e00-\u9fff]+")
 _TITLE_PREFIX = re.compile(r"^[^｜|]{1,6}[｜|]\s*")
 
 
@@ -85,7 +85,9 @@ class SearchIndex:
         self.valid_from = _timestamps([d.valid_from for d in docs], -np.inf)
         self.valid_until = _timestamps([d.valid_until for d in docs], np.inf)
         self._kind_masks: dict[tuple[str, ...], np.ndarray] = {}
-        self._sounds: set[str] | None = None
+        self._sounds: dict[str, tuple[str, ...]] | None = None
+        self._fuzzy_sounds: set[str] = set()
+        self._pairs: set[str] | None = None
         self.passage_vectors = self.centroids = self.projection = None
         if vectors is not None and docs:
             # Passage vectors stay float16 (rescoring only gathers a few rows); centroids are float32.
@@ -116,11 +118,42 @@ class SearchIndex:
 
     def knows_sound(self, token: str) -> bool:
         """Whether the library holds a word that sounds like this one (「陪股」「市营率」 for 配股, 市盈率):
-        clients type by pinyin, so a homophone is a typo, not a new term."""
-        if self._sounds is None:
-            words = set(self.bm25.idf) | (set(self.body_bm25.idf) if self.body_bm25 is not None else set())
-            self._sounds = {sound(w) for w in words if _HAN.search(w)}  # built on first use only
-        return sound(token) in self._sounds
+        clients type by pinyin, so a homophone is a typo, not a new term. Sounds are fuzzy (see ``sound``)."""
+        self._build_sounds()
+        return sound(token) in self._fuzzy_sounds
+
+    def words_for_sound(self, spoken: str) -> tuple[str, ...]:
+        """The library's Chinese words of two to four characters with this exact toneless pinyin, commonest first."""
+        self._build_sounds()
+        return self._sounds.get(spoken, ())
+
+    def _build_sounds(self) -> None:
+        if self._sounds is not None:  # built on first use only
+            return
+        idf: dict[str, float] = {}
+        for index in (self.bm25, self.body_bm25):
+            for word, value in (index.idf.items() if index is not None else ()):
+                if 2 <= len(word) <= 4 and _HAN_WORD.fullmatch(word):
+                    idf[word] = min(value, idf.get(word, value))
+        sounds: dict[str, list[str]] = {}
+        fuzzy: set[str] = set()
+        for word in sorted(idf, key=lambda w: (idf[w], w)):
+            exact = syllables(word, fuzzy=False)
+            fuzzy.add(" ".join(fuzz(s) for s in exact))
+            if word in self.bm25.idf:  # respelling targets: words of titles and phrasings, not of bodies
+                sounds.setdefault(" ".join(exact), []).append(word)
+        self._fuzzy_sounds = fuzzy
+        self._sounds = {k: tuple(v) for k, v in sounds.items()}
+
+    def seen_pair(self, pair: str) -> bool:
+        """Whether these two characters occur side by side anywhere in the library's text (titles, phrasings, bodies)."""
+        if self._pairs is None:  # built on first use only
+            pairs: set[str] = set()
+            for doc in self.docs:
+                for text in (*doc.passages(), doc.body):
+                    pairs.update(text[i:i + 2] for i in range(len(text) - 1))
+            self._pairs = pairs
+        return pair in self._pairs
 
     @property
     def dense_ready(self) -> bool:

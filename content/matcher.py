@@ -163,6 +163,9 @@ class Matcher:
         index = self._index
         if index is None or not index.docs:
             return self._abstain("empty_library")
+        if self._settings.respell:
+            question = self._tokenizer.respell(question, index)
+            tokens = self._tokenizer.tokens(question)
         if self._settings.unknown_term_check and self._asks_unknown_term(question, index):
             return self._abstain("unknown_term")
         vector, embedded_at = None, time.perf_counter()

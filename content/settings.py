@@ -78,6 +78,8 @@ class ContentSettings(BaseModel):
     # A question asking what a term means (「做市商是什么」) is not answered when the term holds a word that no
     # item contains: no item can define it.
     unknown_term_check: bool = True
+    # Words typed or dictated by sound (「窗业板」「修眠账户」) are searched as the library word they sound like.
+    respell: bool = True
     abstain_intents: list[str] = Field(
         default_factory=lambda: ["stock_pick", "market_prediction", "account_operation", "complaint", "human",
                                  "company", "guarantee", "other_finance"])

@@ -60,16 +60,27 @@ _FUZZY_SOUNDS = ((re.compile(r"^([zcs])h"), r"\1"), (re.compile(r"^l"), "n"), (r
                  (re.compile(r"ang$"), "an"))
 
 
-def sound(word: str) -> str:
-    """A word's toneless pinyin with the usual typing confusions merged: 「可转载」 and 「可转债」 sound alike."""
+def syllables(text: str, *, fuzzy: bool = True) -> list[str]:
+    """Toneless pinyin, one syllable per Chinese character; ``fuzzy`` merges the usual typing confusions."""
     from pypinyin import lazy_pinyin
 
-    syllables = []
-    for syllable in lazy_pinyin(word):
-        for pattern, repl in _FUZZY_SOUNDS:
-            syllable = pattern.sub(repl, syllable)
-        syllables.append(syllable)
-    return " ".join(syllables)
+    return [fuzz(s) for s in lazy_pinyin(text)] if fuzzy else lazy_pinyin(text)
+
+
+def fuzz(syllable: str) -> str:
+    for pattern, repl in _FUZZY_SOUNDS:
+        syllable = pattern.sub(repl, syllable)
+    return syllable
+
+
+def sound(word: str, *, fuzzy: bool = True) -> str:
+    """A word's sound: 「可转载」 and 「可转债」 sound alike."""
+    return " ".join(syllables(word, fuzzy=fuzzy))
+
+
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+# A word jieba counts more often than this is everyday language, not a term a client would mistype by sound.
+_TERM_MAX_FREQ = 1100
 
 
 def normalise(text: str) -> str:
@@ -128,6 +139,8 @@ class Tokenizer:
         self._jieba.tmp_dir = str(cache_dir) if cache_dir else None
         self._user_dict = Path(user_dict) if user_dict else RESOURCES / "finance_dict.txt"
         self._stop = _read_words(RESOURCES / "stopwords.txt")
+        self._terms = {line.split()[0] for line in self._user_dict.read_text(encoding="utf-8").splitlines()
+                       if line.strip() and not line.startswith("#")}
         self._synonyms = _read_synonyms(RESOURCES / "synonyms.txt")
         self._phrases = _read_phrases(RESOURCES / "phrases.txt")
         self._alias_map, self._alias_re = _read_aliases(RESOURCES / "aliases.txt")
@@ -176,6 +189,56 @@ class Tokenizer:
 
     def _stop_pair(self, pair: str) -> bool:
         return pair[0] in self._stop and pair[1] in self._stop
+
+    def is_word(self, text: str) -> bool:
+        """Whether jieba's dictionary (or the finance dictionary) has this word."""
+        self._ensure_ready()
+        return self._jieba.FREQ.get(text, 0) > 0
+
+    def respell(self, text: str, vocabulary) -> str:
+        """Words typed or dictated by sound put back as the library writes them: 「窗业板」「修眠账户」「蜜码」 →
+        创业板, 休眠账户, 密码. Only characters that form no dictionary word are looked at; two to four of them
+        are replaced by a library word (``vocabulary.words_for_sound``) that sounds the same, shares a character
+        in the same place that is not a function word, and is a term rather than everyday language (rare in
+        jieba's dictionary, or a finance word): 「能买」 is not 「能卖」, 「说有」 is not 「所有」."""
+        self._ensure_ready()
+
+        def replacement(span: str, spoken: str) -> str | None:
+            if all(vocabulary.seen_pair(span[i:i + 2]) for i in range(len(span) - 1)):
+                return None  # every pair of it occurs in the library: ordinary wording (「转钱」「一签」), no typo
+            for word in vocabulary.words_for_sound(spoken):
+                if (word != span and (word in self._terms or 0 < self._jieba.FREQ.get(word, 0) <= _TERM_MAX_FREQ)
+                        and any(a == b and a not in self._stop for a, b in zip(span, word))):
+                    return word
+            return None
+
+        def fix(stretch: str) -> str:
+            sounds, out, i = syllables(stretch, fuzzy=False), [], 0  # fuzzy sounds would turn 年化 into 量化
+            while i < len(stretch):
+                for n in (4, 3, 2):
+                    word = replacement(stretch[i:i + n], " ".join(sounds[i:i + n])) if i + n <= len(stretch) else None
+                    if word is not None:
+                        out.append(word)
+                        i += n
+                        break
+                else:
+                    out.append(stretch[i])
+                    i += 1
+            return "".join(out)
+
+        def fix_run(run: re.Match) -> str:
+            out, loose = [], []  # ``loose``: consecutive characters that are no word by themselves
+            for piece in self._jieba.cut(run.group(0), HMM=False):
+                if len(piece) == 1:
+                    loose.append(piece)
+                    continue
+                out.append(fix("".join(loose)) if len(loose) > 1 else "".join(loose))
+                out.append(piece)
+                loose = []
+            out.append(fix("".join(loose)) if len(loose) > 1 else "".join(loose))
+            return "".join(out)
+
+        return _HAN_RUN.sub(fix_run, text)
 
     def content_tokens(self, text: str) -> tuple[str, ...]:
         """Tokens that carry meaning (used to tell an empty or pure small-talk query)."""

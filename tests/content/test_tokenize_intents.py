@@ -97,6 +97,11 @@ def test_character_bigrams_skip_stop_pairs(tokenizer):
     # markets and products the library does not cover, even with a securities word in the message
     ("期货账户怎么开", OTHER_FINANCE), ("私募基金怎么买", OTHER_FINANCE), ("能买美股吗", OTHER_FINANCE),
     ("美元理财有吗", OTHER_FINANCE), ("贵金属交易怎么开通", OTHER_FINANCE),
+    # venting about the service; the client's own level or request; how long until a loss is made up
+    ("转账老是失败，你们系统到底行不行啊", COMPLAINT), ("转账慢死了 什么破系统", COMPLAINT),
+    ("开户审核那么慢 别家当天就好了 吐了", COMPLAINT), ("门槛定这么高，分明是看不起我们小散户", COMPLAINT),
+    ("我的风险等级现在是C几啊", ACCOUNT_OPERATION), ("我前天交的开户申请审核通过了没", ACCOUNT_OPERATION),
+    ("沪深300什么时候能回到四千点", MARKET_PREDICTION), ("还要等多久才能解套", MARKET_PREDICTION),
 ])
 def test_must_go_to_a_person(text, intent):
     assert classify_intent(text) == intent
@@ -118,7 +123,11 @@ def test_must_go_to_a_person(text, intent):
                                   "哪种基金风险最大", "收益最高的逆回购怎么算利息",
                                   # securities questions that mention other finance are left to the library
                                   "信用卡能转账到证券账户吗", "借钱炒股有什么风险", "工资卡能绑股票账户吗",
-                                  "股息红利个税怎么扣", "个人养老金能抵个税吗"])
+                                  "股息红利个税怎么扣", "个人养老金能抵个税吗",
+                                  # a price limit, an automatic order, an errand and a rights question
+                                  "可转债上市第一天最多能涨多少", "能不能设好股价跌到多少就自动帮我卖掉，在哪里设置",
+                                  "休眠账户激活要不要跑营业部", "小散也算股东吗 被坑了咋维权",
+                                  "我自己的佣金费率是多少，在app哪里能看到"])
 def test_business_questions_are_not_handoff_intents(text):
     assert classify_intent(text) is None
 
@@ -148,3 +157,37 @@ def test_no_labelled_eval_query_is_taken_for_a_handoff_or_small_talk():
                                             ("了解一下创业板", False)])
 def test_small_talk(text, expected):
     assert is_small_talk(text) is expected
+
+
+@pytest.fixture(scope="module")
+def pack_index():
+    """A lexical index over the starter pack (titles, phrasings and bodies), as the matcher builds it."""
+    from content.index import Document, SearchIndex
+
+    records, _ = read_records(STARTER_PACK_DIR)
+    tokenizer = Tokenizer()
+    docs = [Document(n, n, data.slug, data.kind, data.title, data.body, tuple(data.questions))
+            for n, (_, data) in enumerate(records)]
+    index = SearchIndex(docs, [[tokenizer.tokens(p) for p in d.passages()] for d in docs],
+                        body_tokens=[tokenizer.tokens(d.body) for d in docs])
+    return tokenizer, index
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("窗业板要多少资产才能开", "创业板要多少资产才能开"), ("什么样的账户会被算成修眠账户", "什么样的账户会被算成休眠账户"),
+    ("交易蜜码忘了登不上去了", "交易密码忘了登不上去了"), ("我买的那只股票突然停排了", "我买的那只股票突然停牌了"),
+    ("国债逆回够怎么买", "国债逆回购怎么买"), ("陪股是啥", "配股是啥"), ("风险侧评在哪做", "风险测评在哪做"),
+])
+def test_words_typed_by_sound_are_respelled_as_the_library_writes_them(pack_index, typed, meant):
+    tokenizer, index = pack_index
+    assert tokenizer.respell(typed, index) == meant
+
+
+@pytest.mark.parametrize("text", [
+    # ordinary wording whose every character pair the library uses, everyday words, sounds only alike when fuzzy
+    "港股通里的股票现在能买吗", "可转债中一签要交多少钱", "能用老公的卡往我账户转钱吗", "基金跟股票有啥区别 完全不懂",
+    "融资的利息年化多少", "收不收申购费", "今天天气不错，我想问一下时间",
+])
+def test_ordinary_wording_is_left_as_typed(pack_index, text):
+    tokenizer, index = pack_index
+    assert tokenizer.respell(text, index) == text
