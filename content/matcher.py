@@ -66,6 +66,7 @@ class MatchResult:
     mode: str = ""
     threshold: float | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    read_as: str | None = None  # the question as searched, when words typed by sound were respelled
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -163,9 +164,11 @@ class Matcher:
         index = self._index
         if index is None or not index.docs:
             return self._abstain("empty_library")
-        if self._settings.respell:
-            question = self._tokenizer.respell(question, index)
-            tokens = self._tokenizer.tokens(question)
+        read_as = self._tokenizer.respell(question, index) if self._settings.respell else question
+        if read_as != question:
+            question, tokens = read_as, self._tokenizer.tokens(read_as)
+        else:
+            read_as = None
         if self._settings.unknown_term_check and self._asks_unknown_term(question, index):
             return self._abstain("unknown_term")
         vector, embedded_at = None, time.perf_counter()
@@ -177,7 +180,7 @@ class Matcher:
         scored = index.candidates(tokens, vector, mask, self._settings.candidate_pool, bigrams)
         full = self._rank(scored)
         ranked = full[:max(k, 1)]
-        candidates = [self._candidate(index, s, tokens) for s in ranked]
+        candidates = [self._candidate(index, s, tokens, read_as) for s in ranked]
         found = self._thresholds()
         threshold = getattr(found, self._settings.mode)
         confident = bool(candidates) and (candidates[0].score >= threshold or self._clear_lead(full, found))
@@ -186,7 +189,7 @@ class Matcher:
                    "search": (done - embedded_at) * 1e3, "total": (done - started) * 1e3}
         return MatchResult(confident, candidates[0] if confident else None, candidates,
                            "confident" if confident else "below_threshold", backend=self.backend,
-                           mode=self._settings.mode, threshold=threshold, timings_ms=timings)
+                           mode=self._settings.mode, threshold=threshold, timings_ms=timings, read_as=read_as)
 
     def refresh(self, force: bool = False) -> dict:
         """Rebuild the index if the library changed; embeds only versions with no stored vectors."""
@@ -280,11 +283,13 @@ class Matcher:
             return sorted(scored, key=lambda x: (-key[id(x)], -x.fused))
         return sorted(scored, key=lambda x: -x.fused)
 
-    def _candidate(self, index: SearchIndex, s: Scored, tokens: tuple[str, ...]) -> Candidate:
+    def _candidate(self, index: SearchIndex, s: Scored, tokens: tuple[str, ...], read_as: str | None) -> Candidate:
         doc = index.docs[s.doc]
         passage_tokens = set(index.passage_tokens[s.lexical_passage])
         terms = [t for t in dict.fromkeys(tokens) if t in passage_tokens]
         parts = [f"相似问法「{index.passage_text(s.dense_passage if s.dense is not None else s.lexical_passage)}」"]
+        if read_as is not None:  # the advisor sees how a mistyped question was read
+            parts.insert(0, f"按「{read_as}」理解")
         if terms:
             parts.append("命中词：" + "、".join(terms[:6]))
         parts.append(f"词面{s.lexical:.2f}" + (f" 语义{s.dense:.2f}" if s.dense is not None else ""))

@@ -76,3 +76,17 @@ def test_a_definition_question_about_a_term_no_item_holds_is_not_answered():
     assert on.match("可转载是什么").reason != "unknown_term"  # a homophone typo of 可转债, not a new term
     off = build_matcher(faq, ContentSettings(embedding_backend="use", scope_check=False, unknown_term_check=False))
     assert off.match("科创板做市商制度是什么").reason != "unknown_term"
+
+
+def test_a_word_typed_by_sound_is_searched_as_the_library_word_and_the_advisor_sees_how_it_was_read():
+    from content.evaluation import build_matcher
+
+    faq = [{"id": "pwd", "q": "交易密码忘了怎么办", "a": "可在APP通过身份验证后重置交易密码。"},
+           {"id": "open", "q": "网上开户要准备什么", "a": "准备本人身份证和本人银行卡。"}]
+    on = build_matcher(faq, ContentSettings(embedding_backend="use", scope_check=False))
+    result = on.match("交易蜜码忘了咋整")
+    assert result.read_as == "交易密码忘了咋整"
+    assert result.candidates[0].slug == "pwd" and result.candidates[0].reason.startswith("按「交易密码忘了咋整」理解")
+    assert on.match("交易密码忘了咋整").read_as is None  # nothing to respell
+    off = build_matcher(faq, ContentSettings(embedding_backend="use", scope_check=False, respell=False))
+    assert off.match("交易蜜码忘了咋整").read_as is None
