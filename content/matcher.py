@@ -158,17 +158,17 @@ class Matcher:
         tokens = self._tokenizer.tokens(question or "")
         if not tokens:
             return self._abstain("empty_query")
-        if self.out_of_scope(question):
-            return self._abstain("out_of_scope")
         self._maybe_refresh()
         index = self._index
         if index is None or not index.docs:
             return self._abstain("empty_library")
         read_as = self._tokenizer.respell(question, index) if self._settings.respell else question
-        if read_as != question:
+        if read_as != question:  # every check from here on reads the question as respelled
             question, tokens = read_as, self._tokenizer.tokens(read_as)
         else:
             read_as = None
+        if self.out_of_scope(question):
+            return self._abstain("out_of_scope")
         if self._settings.unknown_term_check and self._asks_unknown_term(question, index):
             return self._abstain("unknown_term")
         vector, embedded_at = None, time.perf_counter()

@@ -102,6 +102,7 @@ def test_character_bigrams_skip_stop_pairs(tokenizer):
     ("开户审核那么慢 别家当天就好了 吐了", COMPLAINT), ("门槛定这么高，分明是看不起我们小散户", COMPLAINT),
     ("我的风险等级现在是C几啊", ACCOUNT_OPERATION), ("我前天交的开户申请审核通过了没", ACCOUNT_OPERATION),
     ("沪深300什么时候能回到四千点", MARKET_PREDICTION), ("还要等多久才能解套", MARKET_PREDICTION),
+    ("转账老是失败，你们系统能不能靠谱点", COMPLAINT), ("上周提交的销户申请办好了没有", ACCOUNT_OPERATION),
 ])
 def test_must_go_to_a_person(text, intent):
     assert classify_intent(text) == intent
@@ -127,7 +128,7 @@ def test_must_go_to_a_person(text, intent):
                                   # a price limit, an automatic order, an errand and a rights question
                                   "可转债上市第一天最多能涨多少", "能不能设好股价跌到多少就自动帮我卖掉，在哪里设置",
                                   "休眠账户激活要不要跑营业部", "小散也算股东吗 被坑了咋维权",
-                                  "我自己的佣金费率是多少，在app哪里能看到"])
+                                  "我自己的佣金费率是多少，在app哪里能看到", "销户申请提交后多久能办好"])
 def test_business_questions_are_not_handoff_intents(text):
     assert classify_intent(text) is None
 
