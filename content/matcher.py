@@ -160,15 +160,16 @@ class Matcher:
             return self._abstain("empty_query")
         self._maybe_refresh()
         index = self._index
-        if index is None or not index.docs:
-            return self._abstain("empty_library")
-        read_as = self._tokenizer.respell(question, index) if self._settings.respell else question
+        empty = index is None or not index.docs
+        read_as = self._tokenizer.respell(question, index) if self._settings.respell and not empty else question
         if read_as != question:  # every check from here on reads the question as respelled
             question, tokens = read_as, self._tokenizer.tokens(read_as)
         else:
             read_as = None
-        if self.out_of_scope(question):
+        if self.out_of_scope(question):  # said even of an empty library: the advisor learns why
             return self._abstain("out_of_scope")
+        if empty:
+            return self._abstain("empty_library")
         if self._settings.unknown_term_check and self._asks_unknown_term(question, index):
             return self._abstain("unknown_term")
         vector, embedded_at = None, time.perf_counter()
