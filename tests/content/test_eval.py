@@ -102,6 +102,11 @@ def test_starter_eval_fused_with_the_offline_encoder():
     # became forms, and the scope check reads the respelled question
     # (scope-6925 holds back 「现在打新还稳赚吗？最近好几只新股首日就破发了」: holdout26 0.937)
     ("holdout24.json", 0.96, 0.96), ("holdout25.json", 0.94, 1.0), ("holdout26.json", 0.93, 1.0),
+    # the same brief, scored once with 4353283 (scope-6925): 0.909 / 56 of 56 (a realistic mix), 0.949 / 54 of 56
+    # (retired clients), 0.960 / 56 of 56 (young, slang), 0.909 / 56 of 56 (upset clients); then 「要不要赶紧卖掉」 and
+    # 重疾险 became forms
+    ("holdout27.json", 0.90, 1.0), ("holdout28.json", 0.94, 0.96), ("holdout29.json", 0.96, 1.0),
+    ("holdout30.json", 0.90, 1.0),
 ])
 def test_held_out_records_hold(name, top1, abstain):
     from content.scope import ScopeClassifier

@@ -103,6 +103,8 @@ def test_character_bigrams_skip_stop_pairs(tokenizer):
     ("我的风险等级现在是C几啊", ACCOUNT_OPERATION), ("我前天交的开户申请审核通过了没", ACCOUNT_OPERATION),
     ("沪深300什么时候能回到四千点", MARKET_PREDICTION), ("还要等多久才能解套", MARKET_PREDICTION),
     ("转账老是失败，你们系统能不能靠谱点", COMPLAINT), ("上周提交的销户申请办好了没有", ACCOUNT_OPERATION),
+    ("我这个ST的股票要不要赶紧卖掉 还是等它摘帽", STOCK_PICK), ("想给老伴买个重疾险 七十岁了还能买吗", OTHER_FINANCE),
+    ("退休金每年涨多少", OTHER_FINANCE), ("我爸不会用手机，你帮我把他的密码重置一下", ACCOUNT_OPERATION),
 ])
 def test_must_go_to_a_person(text, intent):
     assert classify_intent(text) == intent
@@ -128,7 +130,9 @@ def test_must_go_to_a_person(text, intent):
                                   # a price limit, an automatic order, an errand and a rights question
                                   "可转债上市第一天最多能涨多少", "能不能设好股价跌到多少就自动帮我卖掉，在哪里设置",
                                   "休眠账户激活要不要跑营业部", "小散也算股东吗 被坑了咋维权",
-                                  "我自己的佣金费率是多少，在app哪里能看到", "销户申请提交后多久能办好"])
+                                  "我自己的佣金费率是多少，在app哪里能看到", "销户申请提交后多久能办好",
+                                  "我们这种靠退休金过日子的人具体怎么个分散法", "让我爸帮我操作账户买卖 行不行",
+                                  "我买的债券基金这个月居然亏了，搞什么"])
 def test_business_questions_are_not_handoff_intents(text):
     assert classify_intent(text) is None
 
