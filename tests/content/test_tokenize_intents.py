@@ -47,6 +47,11 @@ def test_abbreviations_codes_rates_and_ages(tokenizer):
     assert "可转债" in tokenizer.tokens("kzz是啥") and arabic_numerals("要50w吗") == "要50万吗"
 
 
+def test_regional_question_words_weigh_no_more_than_mandarin_ones(tokenizer):
+    assert tokenizer.tokens("REITs投的是啥子") == tokenizer.tokens("REITs投的是什么")
+    assert tokenizer.tokens("手机掉了咋整") == tokenizer.tokens("手机掉了怎么办")
+
+
 def test_character_bigrams_skip_stop_pairs(tokenizer):
     grams = tokenizer.bigrams("开户要钱吗")
     assert "开户" in grams and "户要" in grams and "钱吗" in grams
