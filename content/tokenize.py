@@ -190,17 +190,13 @@ class Tokenizer:
     def _stop_pair(self, pair: str) -> bool:
         return pair[0] in self._stop and pair[1] in self._stop
 
-    def is_word(self, text: str) -> bool:
-        """Whether jieba's dictionary (or the finance dictionary) has this word."""
-        self._ensure_ready()
-        return self._jieba.FREQ.get(text, 0) > 0
-
     def respell(self, text: str, vocabulary) -> str:
         """Words typed or dictated by sound put back as the library writes them: 「窗业板」「修眠账户」「蜜码」 →
-        创业板, 休眠账户, 密码. Only characters that form no dictionary word are looked at; two to four of them
-        are replaced by a library word (``vocabulary.words_for_sound``) that sounds the same, shares a character
-        in the same place that is not a function word, and is a term rather than everyday language (rare in
-        jieba's dictionary, or a finance word): 「能买」 is not 「能卖」, 「说有」 is not 「所有」."""
+        创业板, 休眠账户, 密码. Only characters that form no dictionary word are looked at; two to four of them,
+        holding a character pair the library never writes (``vocabulary.seen_pair``), are replaced by a library word
+        (``vocabulary.words_for_sound``) that sounds exactly the same, shares a character in the same place that is
+        not a function word, and is a term rather than everyday language (rare in jieba's dictionary, or a finance
+        word): 「能买」 is not 「能卖」, 「中一签」 not 「中一千」, 「年化」 not 「量化」."""
         self._ensure_ready()
 
         def replacement(span: str, spoken: str) -> str | None:
