@@ -110,6 +110,7 @@ def test_character_bigrams_skip_stop_pairs(tokenizer):
     ("转账老是失败，你们系统能不能靠谱点", COMPLAINT), ("上周提交的销户申请办好了没有", ACCOUNT_OPERATION),
     ("我这个ST的股票要不要赶紧卖掉 还是等它摘帽", STOCK_PICK), ("想给老伴买个重疾险 七十岁了还能买吗", OTHER_FINANCE),
     ("退休金每年涨多少", OTHER_FINANCE), ("我爸不会用手机，你帮我把他的密码重置一下", ACCOUNT_OPERATION),
+    ("是开盘就卖还是多拿几天？你建议我怎么操作？", STOCK_PICK), ("手续费比别家贵那么多 凭什么", COMPLAINT),
 ])
 def test_must_go_to_a_person(text, intent):
     assert classify_intent(text) == intent
