@@ -58,7 +58,7 @@ _NOT_ASKING = re.compile(r"不是(问|想问|要问|让你)")
 _IMPERSONATION = re.compile(r"假扮|冒充|假冒|典型案例|风险提示")
 # Describing an order that sells by itself (「跌到多少就自动帮我卖掉，这个功能在哪设置」) asks about conditional orders.
 _AUTOMATIC_ORDER = re.compile(r"自动(帮我|给我|替我)?(卖|买)|条件单")
-# ...unless the message itself opens with a request ("帮我查一下我老公的账户").
+# No guard clears a request made outright: a message opening with 帮我 (「帮我查一下我老公的账户」), or 「你帮我把…」.
 _REQUEST = re.compile(r"^(请|麻烦)?(你|您)?(帮|替)(我|俺)|(你|您)(帮|替)(我|俺)(把|查|看|改|重置|办|弄|操作)")
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (COMPLAINT, re.compile(
@@ -157,9 +157,11 @@ _OTHER_MARKETS_GUARD = re.compile(r"(没|没有|未)(做过|炒过|玩过)?期�
 _GUARDS = {STOCK_PICK: (_ABOUT_FRAUD, _ABOUT_RULES, _NOT_ASKING), HUMAN: (_ABOUT_FRAUD,), COMPLAINT: (_IMPERSONATION,), ACCOUNT_OPERATION: (_ABOUT_OTHERS, _ABOUT_ADVISER, _AUTOMATIC_ORDER),
            COMPANY: (_ABOUT_FRAUD,), GUARANTEE: (_ABOUT_FRAUD, _ABOUT_RULES), MARKET_PREDICTION: (_ABOUT_RULES, _NOT_ASKING),
            OTHER_FINANCE: (_SECURITIES,)}
-# (intent, pattern, guards) in the order they are tried; a pattern with guards of its own names them here.
-_RULES = [(intent, pattern, _GUARDS.get(intent, ())) for intent, pattern in _PATTERNS]
-_RULES.append((OTHER_FINANCE, _OTHER_MARKETS, (_OTHER_MARKETS_GUARD,)))
+# What makes an intent's guards not apply.
+_OVERRIDES = {ACCOUNT_OPERATION: _REQUEST}
+# (intent, pattern, guards, override) in the order they are tried; a pattern with guards of its own names them here.
+_RULES = [(intent, pattern, _GUARDS.get(intent, ()), _OVERRIDES.get(intent)) for intent, pattern in _PATTERNS]
+_RULES.append((OTHER_FINANCE, _OTHER_MARKETS, (_OTHER_MARKETS_GUARD,), None))
 
 _SMALL_TALK = re.compile(
     r"^(你好|您好|hi|hello|hey|嗨|哈喽|在吗|在不在|在么|在不|在嘛|有人吗|了解了?|早上好|早安|中午好|下午好|晚上好|晚安|"
@@ -182,9 +184,8 @@ def classify_intent(text: str) -> str | None:
     clean = normalise(text or "")
     if not clean:
         return None
-    for intent, pattern, guards in _RULES:
-        guarded = any(g.search(clean) for g in guards) and not (
-            intent == ACCOUNT_OPERATION and _REQUEST.search(clean))
+    for intent, pattern, guards, override in _RULES:
+        guarded = any(g.search(clean) for g in guards) and not (override is not None and override.search(clean))
         if pattern.search(clean) and not guarded:
             return intent
     return None
