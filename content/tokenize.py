@@ -209,6 +209,8 @@ class Tokenizer:
             return None
 
         def fix(stretch: str) -> str:
+            if len(stretch) < 2:
+                return stretch
             sounds, out, i = syllables(stretch, fuzzy=False), [], 0  # fuzzy sounds would turn 年化 into 量化
             while i < len(stretch):
                 for n in (4, 3, 2):
@@ -228,10 +230,10 @@ class Tokenizer:
                 if len(piece) == 1:
                     loose.append(piece)
                     continue
-                out.append(fix("".join(loose)) if len(loose) > 1 else "".join(loose))
+                out.append(fix("".join(loose)))
                 out.append(piece)
                 loose = []
-            out.append(fix("".join(loose)) if len(loose) > 1 else "".join(loose))
+            out.append(fix("".join(loose)))
             return "".join(out)
 
         return _HAN_RUN.sub(fix_run, text)
